@@ -1,0 +1,78 @@
+# Two commands set this project up on a fresh machine: `make run` and `make test`.
+# Everything else here is a named step either of them, CI or the docs refer to.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CHECKOV_VENV := .venv-checkov
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Extra pytest arguments, e.g. `make test ARGS="-m 'not emulator'"`.
+ARGS ?=
+
+.PHONY: help run test lint fmt bench up down image image-test promote lock clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --require-hashes -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	@touch $@
+
+run: $(VENV)/.installed ## Serve the API on http://127.0.0.1:8000 (uvicorn, reload off)
+	$(PY) -m app --host $(HOST) --port $(PORT)
+
+# pytest exits 5 when a marker in ARGS selects nothing: that is not a failure of the suite.
+test: $(VENV)/.installed $(CHECKOV_VENV)/.installed ## Run the whole test suite (installs what it needs)
+	@rc=0; PATH="$(CURDIR)/$(VENV)/bin:$(CURDIR)/$(CHECKOV_VENV)/bin:$$PATH" \
+	  $(PY) -m pytest --cov --cov-report=term $(ARGS) || rc=$$?; \
+	  if [ $$rc -eq 5 ] && [ -n "$(ARGS)" ]; then echo "no tests selected by: $(ARGS)"; rc=0; fi; \
+	  exit $$rc
+
+lint: $(VENV)/.installed ## ruff check and ruff format --check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+fmt: $(VENV)/.installed ## Format Python and Terraform in place
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+	terraform fmt -recursive modules examples
+	terraform fmt -recursive live root.hcl
+
+bench: $(VENV)/.installed ## Cold-import and warm-invocation benchmarks, image runtime size
+	$(PY) -m bench
+
+up: $(VENV)/.installed ## Local stack: moto + examples/complete applied + API through the Lambda handler
+	$(PY) -m tools.stack up
+
+down: $(VENV)/.installed ## Destroy the local stack and stop what `make up` started
+	$(PY) -m tools.stack down
+
+image: ## Build the Lambda container image (needs a Docker engine)
+	tools/image.sh build
+
+image-test: ## Run the image under the Runtime Interface Emulator and invoke it (needs a Docker engine)
+	tools/image.sh test
+
+promote: $(VENV)/.installed ## Carry dev's pinned values into prod: make promote FROM=dev TO=prod
+	$(PY) -m tools.promote --from "$(FROM)" --to "$(TO)"
+
+lock: $(VENV)/.installed ## Re-resolve requirements.txt (hash-locked) from pyproject.toml
+	$(VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
+	  --no-emit-index-url --no-emit-find-links -o requirements.txt pyproject.toml
+
+clean: ## Remove environments, caches and local stack state
+	-$(MAKE) down
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .ruff_cache .coverage .hypothesis .local

@@ -1,0 +1,147 @@
+"""Fixtures shared by every layer of the suite: loopback-only networking, the emulator, Terraform."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tools import emulator, terraform
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_connect = socket.socket.connect
+_connect_ex = socket.socket.connect_ex
+
+
+def _check_loopback(address: object) -> None:
+    """Refuse any connection from the test process that would leave the machine."""
+    if not isinstance(address, tuple):  # AF_UNIX paths and the like stay local
+        return
+    host = str(address[0])
+    if host == "localhost":
+        return
+    try:
+        if ipaddress.ip_address(host.split("%")[0]).is_loopback:
+            return
+    except ValueError:
+        pass
+    raise ConnectionRefusedError(f"tests may only talk to loopback, not {host}")
+
+
+def _guarded_connect(self: socket.socket, address: object) -> None:
+    _check_loopback(address)
+    return _connect(self, address)  # type: ignore[arg-type]
+
+
+def _guarded_connect_ex(self: socket.socket, address: object) -> int:
+    _check_loopback(address)
+    return _connect_ex(self, address)  # type: ignore[arg-type]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+    # Proxies from the environment would route loopback requests elsewhere.
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        os.environ.pop(name, None)
+    os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One moto server on a free loopback port for the whole session."""
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    process, endpoint = emulator.start(log=log)
+    yield endpoint
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def aws_env(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Point boto3 in this process (and the returned env, for subprocesses) at the emulator."""
+    env = emulator.aws_env(moto_endpoint, dict(os.environ))
+    for key in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        if key.startswith("AWS_"):
+            monkeypatch.setenv(key, value)
+    return env
+
+
+@pytest.fixture(scope="session")
+def tf_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Environment for Terraform subprocesses, with a CLI config that uses the local provider mirror."""
+    return terraform.cli_env(tmp_path_factory.mktemp("terraform"))
+
+
+@dataclass
+class Server:
+    """A process serving HTTP on loopback, with its combined output in `log`."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def lines(self) -> list[str]:
+        return self.log.read_text(errors="replace").splitlines()
+
+
+def wait_for_http(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - loopback only
+                return
+        except urllib.error.HTTPError:
+            return  # it answered
+        except (urllib.error.URLError, OSError):
+            if time.monotonic() > deadline:
+                process.kill()
+                raise TimeoutError(f"{url} did not answer within {timeout:.0f} s:\n{log.read_text()}") from None
+            time.sleep(0.1)
+
+
+def serve(args: list[str], log: Path, env: dict[str, str] | None = None) -> Server:
+    """Start `python <args> --port P` on loopback and wait until it answers /health."""
+    port = emulator.free_port()
+    process = subprocess.Popen(
+        [sys.executable, *args, "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        env={**os.environ, "LOG_FORMAT": "json", **(env or {})},
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    wait_for_http(f"{url}/health", process, log)
+    return Server(url, process, log)
+
+
+def stop(server: Server) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The real app served by `python -m app` (uvicorn) on a free loopback port."""
+    server = serve(["-m", "app"], tmp_path_factory.mktemp("app") / "app.log")
+    yield server
+    stop(server)
