@@ -104,14 +104,15 @@ def wait_for_http(url: str, process: subprocess.Popen[bytes], log: Path, timeout
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text()}")
         try:
-            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - loopback only
+            with urllib.request.urlopen(url, timeout=2):
                 return
         except urllib.error.HTTPError:
             return  # it answered
         except (urllib.error.URLError, OSError):
             if time.monotonic() > deadline:
                 process.kill()
-                raise TimeoutError(f"{url} did not answer within {timeout:.0f} s:\n{log.read_text()}") from None
+                message = f"{url} did not answer within {timeout:.0f} s:\n{log.read_text()}"
+                raise TimeoutError(message) from None
             time.sleep(0.1)
 
 

@@ -28,8 +28,8 @@ def aws_env(endpoint: str, base: dict[str, str] | None = None) -> dict[str, str]
     env.update(
         AWS_ENDPOINT_URL=endpoint,
         AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",  # noqa: S105 - moto accepts any credentials
-        AWS_SESSION_TOKEN="testing",  # noqa: S105
+        AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - moto accepts any credentials
+        AWS_SESSION_TOKEN="testing",  # noqa: S106
         AWS_REGION=REGION,
         AWS_DEFAULT_REGION=REGION,
     )
@@ -47,7 +47,8 @@ def wait_until_up(endpoint: str, timeout: float = 20.0) -> None:
                 return
         except (urllib.error.URLError, OSError):
             if time.monotonic() > deadline:
-                raise TimeoutError(f"moto server did not answer on {endpoint} within {timeout:.0f} s") from None
+                message = f"moto server did not answer on {endpoint} within {timeout:.0f} s"
+                raise TimeoutError(message) from None
             time.sleep(0.1)
 
 

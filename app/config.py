@@ -1,0 +1,63 @@
+"""Settings read once from the environment, with errors that say which variable is wrong."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from app import __version__
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DEFAULT_MAX_BODY_BYTES = 256 * 1024
+
+
+class ConfigError(ValueError):
+    """An environment variable holds a value the service cannot run with."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    version: str
+    log_level: str
+    log_format: Literal["json", "console"]
+    max_body_bytes: int
+    metrics_namespace: str
+    service_name: str
+    on_lambda: bool
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        on_lambda = "AWS_LAMBDA_FUNCTION_NAME" in environ
+
+        log_level = environ.get("LOG_LEVEL", "INFO").strip().upper()
+        if log_level == "WARN":
+            log_level = "WARNING"  # Lambda's own spelling of the level
+        if log_level not in LOG_LEVELS:
+            raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}")
+
+        # JSON wherever a machine reads the output; readable lines for a person at a terminal.
+        default_format = "json" if on_lambda or not sys.stdout.isatty() else "console"
+        log_format = environ.get("LOG_FORMAT", default_format).strip().lower()
+        if log_format not in ("json", "console"):
+            raise ConfigError(f"LOG_FORMAT must be 'json' or 'console', not {log_format!r}")
+
+        raw_limit = environ.get("MAX_BODY_BYTES", str(DEFAULT_MAX_BODY_BYTES))
+        try:
+            max_body_bytes = int(raw_limit)
+        except ValueError:
+            raise ConfigError(f"MAX_BODY_BYTES must be a whole number of bytes, not {raw_limit!r}") from None
+        if max_body_bytes < 1:
+            raise ConfigError(f"MAX_BODY_BYTES must be at least 1, not {max_body_bytes}")
+
+        return cls(
+            version=environ.get("APP_VERSION") or __version__,
+            log_level=log_level,
+            log_format=log_format,  # type: ignore[arg-type]  # checked above
+            max_body_bytes=max_body_bytes,
+            metrics_namespace=environ.get("METRICS_NAMESPACE") or "LambdaApi",
+            service_name=environ.get("SERVICE_NAME") or "lambda-api",
+            on_lambda=on_lambda,
+        )

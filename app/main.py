@@ -1,0 +1,35 @@
+"""The ASGI application, `app.main:app`, shared by uvicorn locally and Mangum on Lambda."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import Route
+
+from app import endpoints, logs
+from app.config import Settings
+from app.middleware import RequestContext
+from app.openapi import document
+from app.problems import http_exception
+
+
+def create_app(settings: Settings) -> Starlette:
+    application = Starlette(
+        routes=[
+            Route("/hello", endpoints.hello, methods=["GET"]),
+            Route("/echo", endpoints.echo, methods=["POST"]),
+            Route("/health", endpoints.health, methods=["GET"]),
+            Route("/openapi.json", endpoints.openapi, methods=["GET"]),
+        ],
+        middleware=[Middleware(RequestContext, settings=settings)],
+        exception_handlers={HTTPException: http_exception},
+    )
+    application.state.version = settings.version
+    application.state.openapi = document(settings.version, settings.max_body_bytes)
+    return application
+
+
+settings = Settings.from_env()
+logs.configure(settings)
+app = create_app(settings)

@@ -1,0 +1,146 @@
+"""The one middleware: request id, response headers, body limit, access log and metrics.
+
+Plain ASGI rather than BaseHTTPMiddleware, which breaks contextvars and streams.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import structlog
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app import metrics
+from app.config import Settings
+from app.problems import problem
+
+# A caller's id is kept only if it is short and made of characters safe in logs and headers.
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:=+-]{1,128}")
+
+log = structlog.get_logger()
+
+
+def request_id_for(scope: Scope) -> str:
+    event = scope.get("aws.event")
+    if event is not None:
+        # On Lambda, API Gateway's id: the same one is in its access log and in X-Ray.
+        request_id = event.get("requestContext", {}).get("requestId")
+        if isinstance(request_id, str) and request_id:
+            return request_id
+    incoming = Headers(scope=scope).get("x-request-id")
+    if incoming is not None and REQUEST_ID.fullmatch(incoming):
+        return incoming
+    return uuid.uuid4().hex
+
+
+def route_of(scope: Scope) -> Route | None:
+    route = scope.get("route")
+    return route if isinstance(route, Route) else None
+
+
+def declared_length(scope: Scope) -> int | None:
+    value = Headers(scope=scope).get("content-length")
+    return int(value) if value is not None and value.isdigit() else None
+
+
+class RequestContext:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+        self.emit_metrics = settings.log_format == "json"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        started = time.perf_counter()
+        request_id = request_id_for(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        limit = self.settings.max_body_bytes
+        status = 500
+        bytes_in = 0
+        bytes_out = 0
+        response_started = False
+        head = scope["method"] == "HEAD"
+
+        async def receive_limited() -> Message:
+            nonlocal bytes_in
+            message = await receive()
+            if message["type"] == "http.request":
+                bytes_in += len(message.get("body", b""))
+                if bytes_in > limit:
+                    raise HTTPException(413, f"request body is larger than {limit} bytes")
+            return message
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status, bytes_out, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                headers["X-Request-ID"] = request_id
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Cache-Control", "no-store")
+            elif message["type"] == "http.response.body":
+                if head:
+                    # Starlette sends the body for HEAD too; uvicorn drops it, Mangum would not.
+                    message = {**message, "body": b""}
+                bytes_out += len(message.get("body", b""))
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            try:
+                length = declared_length(scope)
+                if length is not None and length > limit:
+                    # Refused before a byte of the body is read.
+                    response = problem(413, f"request body is larger than {limit} bytes", request_id)
+                    await response(scope, receive, send_with_headers)
+                else:
+                    await self.app(scope, receive_limited, send_with_headers)
+            except Exception:
+                log.exception("unhandled_exception")
+                if response_started:
+                    raise  # nothing sensible can be sent any more; the server closes the connection
+                response = problem(500, "the server failed to handle this request", request_id)
+                await response(scope, receive, send_with_headers)
+            finally:
+                self.finish(scope, started, status, bytes_in, bytes_out)
+
+    def finish(self, scope: Scope, started: float, status: int, bytes_in: int, bytes_out: int) -> None:
+        duration_ms = (time.perf_counter() - started) * 1000
+        route = route_of(scope)
+        template = route.path if route is not None else "unmatched"
+        log.info(
+            "request",
+            method=scope["method"],
+            route=template,
+            path=scope["path"],
+            status=status,
+            duration_ms=round(duration_ms, 3),
+            bytes_in=bytes_in,
+            bytes_out=bytes_out,
+        )
+        if self.emit_metrics:
+            if route is None:
+                metric_route = "unmatched"
+            else:
+                # Only methods the route serves become dimension values: cardinality stays bounded.
+                method = scope["method"] if scope["method"] in (route.methods or ()) else "OTHER"
+                metric_route = f"{method} {template}"
+            cold_start = bool(structlog.contextvars.get_contextvars().get("cold_start", False))
+            metrics.emit(
+                metrics.record(
+                    namespace=self.settings.metrics_namespace,
+                    service=self.settings.service_name,
+                    route=metric_route,
+                    status=status,
+                    latency_ms=duration_ms,
+                    cold_start=cold_start,
+                )
+            )
