@@ -37,7 +37,9 @@ def configure(settings: Settings) -> None:
         shared.append(structlog.processors.ExceptionRenderer(tracebacks))
         renderer = structlog.processors.JSONRenderer()
     else:
-        renderer = structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback)
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=sys.stdout.isatty(), exception_formatter=structlog.dev.plain_traceback
+        )
 
     level = logging.getLevelNamesMapping()[settings.log_level]
     structlog.configure(

@@ -25,6 +25,8 @@ def create_app(settings: Settings) -> Starlette:
         middleware=[Middleware(RequestContext, settings=settings)],
         exception_handlers={HTTPException: http_exception},
     )
+    # API Gateway matches routes exactly; a redirect to a Host-derived URL would only differ from it.
+    application.router.redirect_slashes = False
     application.state.version = settings.version
     application.state.openapi = document(settings.version, settings.max_body_bytes)
     return application

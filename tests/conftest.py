@@ -140,7 +140,8 @@ def stop(server: Server) -> None:
         server.process.wait()
 
 
-@pytest.fixture(scope="session")
+# Module scope: the server must exit (and write its coverage data) before pytest-cov reports.
+@pytest.fixture(scope="module")
 def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The real app served by `python -m app` (uvicorn) on a free loopback port."""
     server = serve(["-m", "app"], tmp_path_factory.mktemp("app") / "app.log")

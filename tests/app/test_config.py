@@ -1,0 +1,131 @@
+"""Settings from the environment: defaults, accepted spellings, and clear refusals."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from app import __version__
+from app.config import DEFAULT_MAX_BODY_BYTES, ConfigError, Settings
+
+
+def test_defaults() -> None:
+    settings = Settings.from_env({})
+    assert settings.version == __version__
+    assert settings.log_level == "INFO"
+    assert settings.max_body_bytes == DEFAULT_MAX_BODY_BYTES == 262144
+    assert settings.metrics_namespace == "LambdaApi"
+    assert settings.service_name == "lambda-api"
+    assert settings.on_lambda is False
+
+
+def test_values_from_the_environment() -> None:
+    settings = Settings.from_env(
+        {
+            "APP_VERSION": "2026.11.29-abc1234",
+            "LOG_LEVEL": "warn",
+            "LOG_FORMAT": "JSON",
+            "MAX_BODY_BYTES": "1024",
+            "METRICS_NAMESPACE": "Shop",
+            "SERVICE_NAME": "shop-api",
+            "AWS_LAMBDA_FUNCTION_NAME": "shop-api",
+        }
+    )
+    assert settings.version == "2026.11.29-abc1234"
+    assert settings.log_level == "WARNING"
+    assert settings.log_format == "json"
+    assert settings.max_body_bytes == 1024
+    assert settings.metrics_namespace == "Shop"
+    assert settings.service_name == "shop-api"
+    assert settings.on_lambda is True
+
+
+def test_json_is_the_default_on_lambda_and_off_a_terminal() -> None:
+    assert Settings.from_env({"AWS_LAMBDA_FUNCTION_NAME": "f"}).log_format == "json"
+    assert Settings.from_env({}).log_format == "json"  # pytest's stdout is not a terminal
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL must be one of"),
+        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT must be 'json' or 'console'"),
+        ({"MAX_BODY_BYTES": "256k"}, "MAX_BODY_BYTES must be a whole number"),
+        ({"MAX_BODY_BYTES": "0"}, "MAX_BODY_BYTES must be at least 1"),
+        ({"MAX_BODY_BYTES": "-5"}, "MAX_BODY_BYTES must be at least 1"),
+    ],
+)
+def test_bad_values_are_refused_with_the_variable_named(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env(environ)
+
+
+def test_a_smaller_body_limit_applies(tmp_path: object) -> None:
+    from app.main import create_app
+    from tests.app.transports import Asgi
+
+    call = Asgi(create_app(Settings.from_env({"MAX_BODY_BYTES": "8"})))
+    assert call("POST", "/echo", headers={"content-type": "application/json"}, body=b'"123456"').status == 200
+    too_big = call("POST", "/echo", headers={"content-type": "application/json"}, body=b'"1234567"')
+    assert too_big.status == 413
+    assert too_big.json()["detail"] == "request body is larger than 8 bytes"
+
+
+def test_a_body_streamed_past_the_limit_without_content_length_is_refused() -> None:
+    import asyncio
+
+    from app.main import create_app
+
+    application = create_app(Settings.from_env({"MAX_BODY_BYTES": "8"}))
+    chunks = [b'"1234', b"5678", b'9"']
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": chunks.pop(0), "more_body": bool(chunks)}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/echo",
+        "raw_path": b"/echo",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json"), (b"transfer-encoding", b"chunked")],
+    }
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(application(scope, receive, send))
+    finally:
+        loop.close()
+    assert sent[0]["status"] == 413
+
+
+def test_the_app_refuses_to_start_with_a_bad_setting() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-c", "import app.main"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "MAX_BODY_BYTES": "lots"},
+    )
+    assert completed.returncode != 0
+    assert "MAX_BODY_BYTES must be a whole number of bytes, not 'lots'" in completed.stderr
+
+
+def test_python_m_app_help_and_bad_arguments() -> None:
+    help_text = subprocess.run(
+        [sys.executable, "-m", "app", "--help"], capture_output=True, text=True, timeout=60, check=True
+    ).stdout
+    assert "--host" in help_text
+    assert "--port" in help_text
+    bad = subprocess.run(
+        [sys.executable, "-m", "app", "--port", "eighty"], capture_output=True, text=True, timeout=60
+    )
+    assert bad.returncode == 2
+    assert "invalid int value" in bad.stderr
+    assert "Traceback" not in bad.stderr

@@ -1,0 +1,157 @@
+"""Two ways to send one request: straight into the ASGI app, and through the Lambda handler.
+
+Contract tests run on both, so the laptop and Lambda cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import unquote
+
+from starlette.types import ASGIApp, Message
+
+from tests.app.events import Context, http_event
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]  # lower-case names; repeated headers joined with ", "
+    body: bytes
+    cookies: list[str]
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class Transport(Protocol):
+    name: str
+
+    def __call__(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: str = "",
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
+        cookies: list[str] | None = None,
+    ) -> Reply: ...
+
+
+class Asgi:
+    """Calls the ASGI app with a scope built by hand: no client library normalises the request."""
+
+    name = "asgi"
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    def __call__(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: str = "",
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
+        cookies: list[str] | None = None,
+    ) -> Reply:
+        raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
+        if body is not None and "content-length" not in (headers or {}):
+            raw_headers.append((b"content-length", str(len(body)).encode()))
+        if cookies:
+            raw_headers.append((b"cookie", "; ".join(cookies).encode("latin-1")))
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": unquote(path),
+            "raw_path": path.encode("latin-1"),
+            "root_path": "",
+            "query_string": query.encode("latin-1"),
+            "headers": raw_headers,
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 8000),
+        }
+        messages: list[Message] = []
+        pending = [{"type": "http.request", "body": body or b"", "more_body": False}]
+
+        async def receive() -> Message:
+            return pending.pop() if pending else {"type": "http.disconnect"}
+
+        async def send(message: Message) -> None:
+            messages.append(message)
+
+        # A private loop: asyncio.run would unset the thread's loop, which Mangum relies on.
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(self.app(scope, receive, send))
+        finally:
+            loop.close()
+        start = next(m for m in messages if m["type"] == "http.response.start")
+        collected: dict[str, list[str]] = {}
+        for key, value in start["headers"]:
+            collected.setdefault(key.decode("latin-1").lower(), []).append(value.decode("latin-1"))
+        payload = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+        return Reply(
+            status=start["status"],
+            headers={k: ", ".join(v) for k, v in collected.items() if k != "set-cookie"},
+            body=payload,
+            cookies=collected.get("set-cookie", []),
+        )
+
+
+class Lambda:
+    """Calls `app.handler.handler` with an API Gateway HTTP API 2.0 event, as AWS does."""
+
+    name = "lambda"
+
+    def __init__(self, base64_bodies: bool = False) -> None:
+        from app.handler import handler
+
+        self.handler = handler
+        self.base64_bodies = base64_bodies
+        self.last_event: dict[str, Any] | None = None
+
+    def __call__(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: str = "",
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
+        cookies: list[str] | None = None,
+    ) -> Reply:
+        text_ok = True
+        if body is not None:
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError:
+                text_ok = False
+        event = http_event(
+            method,
+            path,
+            query=query,
+            headers={k.lower(): v for k, v in (headers or {}).items()},
+            body=body,
+            base64_body=self.base64_bodies or not text_ok,
+            cookies=cookies,
+        )
+        self.last_event = event
+        result = self.handler(event, Context())
+        raw = result.get("body") or ""
+        payload = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode("utf-8")
+        return Reply(
+            status=result["statusCode"],
+            headers={k.lower(): v for k, v in result.get("headers", {}).items()},
+            body=payload,
+            cookies=result.get("cookies", []),
+        )
