@@ -85,7 +85,7 @@ def test_binary_garbage_in_base64_is_a_client_error() -> None:
     ids=["empty", "list", "none", "string", "s3", "rest-api-v1", "no-http", "no-method"],
 )
 def test_an_event_that_is_not_an_http_api_event_is_refused_clearly(event: object) -> None:
-    with pytest.raises(UnsupportedEvent, match="API Gateway HTTP API payload format 2.0"):
+    with pytest.raises(UnsupportedEvent, match=r"API Gateway HTTP API payload format 2\.0"):
         handler(event, Context())  # type: ignore[arg-type]
 
 
