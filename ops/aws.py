@@ -1,0 +1,53 @@
+"""boto3 clients, and AWS errors turned into one readable line.
+
+Clients follow the standard boto3 configuration: credentials chain, AWS_REGION / AWS_DEFAULT_REGION,
+and AWS_ENDPOINT_URL (how the tests point them at the emulator).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+from ops import OpsError
+
+CONFIG = botocore.config.Config(
+    retries={"mode": "standard", "max_attempts": 5}, connect_timeout=10, read_timeout=30
+)
+
+
+def client(service: str) -> Any:
+    with errors(f"creating a {service} client"):
+        return boto3.session.Session().client(service, config=CONFIG)  # type: ignore[call-overload]
+
+
+def error_code(exc: botocore.exceptions.ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+@contextmanager
+def errors(doing: str) -> Iterator[None]:
+    """Re-raise any SDK failure as OpsError; handle the codes you expect inside the block first."""
+    try:
+        yield
+    except botocore.exceptions.NoCredentialsError:
+        raise OpsError(
+            f"{doing}: no AWS credentials found "
+            "(set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
+        ) from None
+    except botocore.exceptions.NoRegionError:
+        raise OpsError(f"{doing}: no AWS region configured (set AWS_REGION)") from None
+    except botocore.exceptions.ProfileNotFound as exc:
+        raise OpsError(f"{doing}: {exc}") from None
+    except botocore.exceptions.EndpointConnectionError as exc:
+        raise OpsError(f"{doing}: cannot reach the AWS endpoint {exc.kwargs.get('endpoint_url')}") from None
+    except botocore.exceptions.ClientError as exc:
+        message = exc.response.get("Error", {}).get("Message", "")
+        raise OpsError(f"{doing}: {error_code(exc)}: {message}") from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise OpsError(f"{doing}: {exc}") from None

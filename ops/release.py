@@ -1,0 +1,258 @@
+"""`ops release` and `ops rollback`: move a Lambda alias between published versions.
+
+release: a weighted canary through the alias's routing config (AdditionalVersionWeights): each
+--canary step sends that share of traffic to the new version for --interval seconds while the
+CloudWatch alarms (and an optional smoke run) are watched; then 100 % and one last check. An alarm in
+ALARM, a failed smoke run, an AWS error or Ctrl-C mid-way puts the alias back on the version it
+served before (100 %, no weights) and ends with a non-zero exit.
+
+rollback: the alias goes back to the previous version. A completed release writes
+"ops: previous=N" into the alias description; when that is absent (or names a version that no longer
+exists) the previous version is the highest published version below the current one. An unfinished
+canary is rolled back to its primary version; --to-version V overrides both rules.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import botocore.exceptions
+
+from ops import OpsError, aws
+
+PREVIOUS = re.compile(r"\bprevious=(\d+)\b")
+Print = Callable[[str], None]
+# A check run during the shift: None when healthy, else why the release must stop.
+Probe = Callable[[], str | None]
+
+
+@dataclass
+class Alias:
+    version: str
+    weights: dict[str, float] = field(default_factory=dict)
+    description: str = ""
+
+
+class Function:
+    """The Lambda function and alias a release moves."""
+
+    def __init__(self, client: Any, name: str, alias: str) -> None:
+        self.client = client
+        self.name = name
+        self.alias = alias
+
+    def get_alias(self) -> Alias:
+        with aws.errors(f"reading function {self.name!r}"):
+            try:
+                self.client.get_function_configuration(FunctionName=self.name)
+            except botocore.exceptions.ClientError as exc:
+                if aws.error_code(exc) == "ResourceNotFoundException":
+                    raise OpsError(f"function {self.name!r} not found") from None
+                raise
+        with aws.errors(f"reading alias {self.alias!r} of {self.name!r}"):
+            try:
+                found = self.client.get_alias(FunctionName=self.name, Name=self.alias)
+            except botocore.exceptions.ClientError as exc:
+                if aws.error_code(exc) == "ResourceNotFoundException":
+                    raise OpsError(f"alias {self.alias!r} not found on function {self.name!r}") from None
+                raise
+        routing = found.get("RoutingConfig") or {}
+        weights = {str(k): float(v) for k, v in (routing.get("AdditionalVersionWeights") or {}).items()}
+        return Alias(str(found["FunctionVersion"]), weights, found.get("Description") or "")
+
+    def versions(self) -> list[int]:
+        """Published version numbers ($LATEST is not one)."""
+        with aws.errors(f"listing versions of {self.name!r}"):
+            pages = self.client.get_paginator("list_versions_by_function").paginate(FunctionName=self.name)
+            return sorted(
+                int(v["Version"]) for page in pages for v in page["Versions"] if v["Version"].isdigit()
+            )
+
+    def require_version(self, version: str) -> None:
+        if not version.isdigit():
+            raise OpsError(f"version must be a published version number, got {version!r}")
+        if int(version) not in self.versions():
+            raise OpsError(f"version {version} of function {self.name!r} not found (publish it first)")
+
+    def point(self, version: str, weights: dict[str, float], description: str | None = None) -> None:
+        args: dict[str, Any] = {
+            "FunctionName": self.name,
+            "Name": self.alias,
+            "FunctionVersion": version,
+            "RoutingConfig": {"AdditionalVersionWeights": weights},
+        }
+        if description is not None:
+            args["Description"] = description
+        with aws.errors(f"updating alias {self.alias!r} of {self.name!r}"):
+            self.client.update_alias(**args)
+
+
+class Alarms:
+    """CloudWatch alarms (metric and composite) watched during a release, by name and/or prefix."""
+
+    def __init__(self, client: Any, names: list[str], prefix: str | None) -> None:
+        self.client = client
+        self.names = names
+        self.prefix = prefix
+
+    def _describe(self, **args: Any) -> Iterator[dict[str, Any]]:
+        pages = self.client.get_paginator("describe_alarms").paginate(
+            AlarmTypes=["MetricAlarm", "CompositeAlarm"], **args
+        )
+        for page in pages:
+            yield from page.get("MetricAlarms", [])
+            yield from page.get("CompositeAlarms", [])
+
+    def states(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        with aws.errors("reading CloudWatch alarms"):
+            # The state is filtered here, not by the API, so that the same call proves the alarms exist.
+            for start in range(0, len(self.names), 100):
+                for alarm in self._describe(AlarmNames=self.names[start : start + 100]):
+                    found[alarm["AlarmName"]] = alarm["StateValue"]
+            if self.prefix:
+                for alarm in self._describe(AlarmNamePrefix=self.prefix):
+                    if alarm["AlarmName"].startswith(self.prefix):
+                        found[alarm["AlarmName"]] = alarm["StateValue"]
+        return found
+
+    def validate(self) -> list[str]:
+        """All watched alarm names; a name or prefix that finds nothing would protect nothing."""
+        states = self.states()
+        missing = [name for name in self.names if name not in states]
+        if missing:
+            raise OpsError(f"alarm(s) not found: {', '.join(missing)}")
+        if self.prefix and not any(name.startswith(self.prefix) for name in states):
+            raise OpsError(f"no alarm name starts with {self.prefix!r}")
+        return sorted(states)
+
+    def firing(self) -> list[str]:
+        return sorted(name for name, state in self.states().items() if state == "ALARM")
+
+
+def alarm_probe(alarms: Alarms) -> Probe:
+    def probe() -> str | None:
+        firing = alarms.firing()
+        return f"alarm in ALARM: {', '.join(firing)}" if firing else None
+
+    return probe
+
+
+@dataclass
+class Plan:
+    version: str
+    canary: list[float]
+    interval: float
+    poll: float
+
+
+def watch(
+    alarms: Probe, smoke: Probe | None, seconds: float, poll: float, sleep: Callable[[float], None]
+) -> str | None:
+    """Run the smoke once, then poll the alarms for `seconds`; the first reason to stop, or None."""
+    ends = time.monotonic() + seconds
+    reason = alarms() or (smoke() if smoke else None)
+    while reason is None:
+        remaining = ends - time.monotonic()
+        if remaining <= 0:
+            break
+        sleep(min(poll, remaining))
+        reason = alarms()
+    return reason
+
+
+def release(
+    fn: Function,
+    plan: Plan,
+    alarms: Probe,
+    smoke: Probe | None,
+    out: Print,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    """Shift the alias to plan.version; 0 when complete, 1 when rolled back or refused."""
+    alias = fn.get_alias()
+    fn.require_version(plan.version)
+    stable = alias.version
+    if alias.weights:
+        out(
+            f"alias {fn.alias!r} had an unfinished canary {alias.weights}: "
+            f"starting over from version {stable}"
+        )
+    if stable == plan.version:
+        if alias.weights:
+            fn.point(stable, {})
+        out(f"alias {fn.alias!r} of {fn.name!r} already serves version {stable}: nothing to do")
+        return 0
+    if plan.canary and not stable.isdigit():
+        raise OpsError(
+            f"alias {fn.alias!r} points at {stable}; a weighted canary needs a published version there"
+        )
+    reason = alarms()
+    if reason:
+        out(f"not releasing version {plan.version}: {reason} before the release started")
+        return 1
+
+    out(f"releasing version {plan.version} of {fn.name!r} on alias {fn.alias!r} (serving {stable})")
+    try:
+        for percent in plan.canary:
+            fn.point(stable, {plan.version: round(percent / 100, 6)})
+            out(
+                f"canary: {percent:g} % on version {plan.version}, {100 - percent:g} % on {stable} "
+                f"for {plan.interval:g} s"
+            )
+            reason = watch(alarms, smoke, plan.interval, plan.poll, sleep)
+            if reason:
+                return roll_back(fn, stable, plan.version, reason, out)
+        fn.point(plan.version, {}, f"ops: previous={stable}")
+        out(f"shifted: 100 % on version {plan.version}")
+        reason = watch(alarms, smoke, 0, plan.poll, sleep)
+        if reason:
+            return roll_back(fn, stable, plan.version, reason, out)
+    except (OpsError, KeyboardInterrupt) as exc:
+        # Whatever stopped the shift, traffic goes back to the version that was serving.
+        reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
+        roll_back(fn, stable, plan.version, reason, out)
+        raise
+    out(f"release complete: alias {fn.alias!r} serves version {plan.version} (previous {stable})")
+    return 0
+
+
+def roll_back(fn: Function, stable: str, version: str, reason: str, out: Print) -> int:
+    out(f"rolling back: {reason}")
+    fn.point(stable, {}, f"ops: rolled back version {version}"[:256])
+    out(f"rolled back: alias {fn.alias!r} serves version {stable} again, version {version} has no traffic")
+    return 1
+
+
+def previous_version(fn: Function, alias: Alias, to_version: str | None) -> tuple[str, str]:
+    """The version `ops rollback` goes back to, and which rule chose it."""
+    if to_version is not None:
+        fn.require_version(to_version)
+        return to_version, "--to-version"
+    if alias.weights:
+        return alias.version, "primary version of the unfinished canary"
+    published = fn.versions()
+    recorded = PREVIOUS.search(alias.description)
+    if recorded and recorded.group(1) != alias.version and int(recorded.group(1)) in published:
+        return recorded.group(1), "recorded in the alias description by the last release"
+    current = int(alias.version) if alias.version.isdigit() else None
+    below = [v for v in published if current is None or v < current]
+    if not below:
+        raise OpsError(f"no published version below {alias.version} to roll back to")
+    return str(below[-1]), "highest published version below the current one"
+
+
+def rollback(fn: Function, to_version: str | None, out: Print) -> int:
+    alias = fn.get_alias()
+    target, rule = previous_version(fn, alias, to_version)
+    if target == alias.version and not alias.weights:
+        out(f"alias {fn.alias!r} already serves version {target}: nothing to do")
+        return 0
+    left = f"canary of version {', '.join(alias.weights)}" if alias.weights else f"version {alias.version}"
+    fn.point(target, {}, f"ops: rolled back {left}")
+    out(f"rolled back alias {fn.alias!r} of {fn.name!r}: {left} -> version {target} ({rule})")
+    return 0

@@ -1,0 +1,284 @@
+"""`ops smoke` passes against a server that follows the contract and fails against each broken copy."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from ops import OpsError, smoke
+from tests.ops.conftest import OpsRunner
+from tests.ops.contract_app import BREAKS, CORS_BREAKS, ORIGIN, ThreadServer, build, flaky
+
+SUCCESS = {
+    "health",
+    "openapi",
+    "hello",
+    "hello-name",
+    "hello-name-64",
+    "echo",
+    "echo-charset",
+    "echo-depth-32",
+    "echo-at-limit",
+    "head-health",
+    "request-id-invalid",
+}
+# Checks that expect a problem+json answer from the app.
+PROBLEMS = {
+    "hello-name-65",
+    "hello-name-empty",
+    "hello-name-invalid",
+    "hello-name-repeated",
+    "echo-empty",
+    "echo-malformed",
+    "echo-invalid-utf8",
+    "echo-depth-33",
+    "echo-content-type",
+    "echo-too-large",
+    "wrong-method",
+}
+ALL_PROBLEMS = PROBLEMS | {"unknown-path"}
+EVERY_CHECK = SUCCESS | ALL_PROBLEMS
+CORS = {"cors-preflight-hello", "cors-preflight-echo", "cors-hello"}
+
+# For each broken copy, exactly the checks that must fail.
+EXPECTED_FAILURES = {
+    "health-status": {"health"},
+    "health-version": {"health"},
+    "hello-message": {"hello", "hello-name", "hello-name-64"},
+    "hello-name-ignored": {"hello-name", "hello-name-64"},
+    "hello-name-long-accepted": {"hello-name-65"},
+    "hello-name-empty-accepted": {"hello-name-empty"},
+    "hello-name-chars-accepted": {"hello-name-invalid"},
+    "hello-name-repeated-accepted": {"hello-name-repeated"},
+    "echo-wrapped": {"echo", "echo-charset", "echo-depth-32", "echo-at-limit"},
+    "echo-charset-rejected": {"echo-charset"},
+    "echo-empty-422": {"echo-empty"},
+    "echo-malformed-500": {"echo-malformed"},
+    "echo-utf8-lenient": {"echo-invalid-utf8"},
+    "echo-depth-unchecked": {"echo-depth-33"},
+    "echo-depth-off-by-one": {"echo-depth-32"},
+    "echo-any-content-type": {"echo-content-type"},
+    "echo-no-limit": {"echo-too-large"},
+    "echo-limit-off-by-one": {"echo-at-limit"},
+    # A 404 that is not problem+json is taken for API Gateway's own, so unknown-path still passes.
+    "problem-json-type": PROBLEMS,
+    "problem-status-string": ALL_PROBLEMS,
+    "problem-status-mismatch": ALL_PROBLEMS,
+    "problem-no-request-id": ALL_PROBLEMS,
+    "problem-request-id-differs": ALL_PROBLEMS,
+    "problem-type": ALL_PROBLEMS,
+    "problem-title": ALL_PROBLEMS,
+    "problem-no-detail": ALL_PROBLEMS,
+    "no-request-id": EVERY_CHECK,
+    "request-id-invalid-echoed": {"request-id-invalid"},
+    "request-id-bad-format": EVERY_CHECK,
+    "no-nosniff-on-errors": ALL_PROBLEMS,
+    "no-store-on-success": SUCCESS,
+    "hello-text": {"hello", "hello-name", "hello-name-64"},
+    "openapi-3.0": {"openapi"},
+    "openapi-paths": {"openapi"},
+    "unknown-200": {"unknown-path"},
+    "method-no-allow": {"wrong-method"},
+    "method-404": {"wrong-method"},
+    "method-404-plain": {"wrong-method"},
+    "head-405": {"head-health"},
+    "health-500": {"health", "head-health", "request-id-invalid"},
+    "slow-hello": {"hello"},
+}
+EXPECTED_CORS_FAILURES = {
+    "cors-none": CORS,
+    "cors-wrong-origin": CORS,
+    "cors-no-post": {"cors-preflight-echo"},
+    "cors-no-headers": {"cors-preflight-echo"},
+    "cors-simple-missing": {"cors-hello"},
+}
+
+
+def failures(report: smoke.Report) -> set[str]:
+    return {o.name for o in report.outcomes if not o.ok}
+
+
+def test_every_check_and_break_is_accounted_for() -> None:
+    assert set(EXPECTED_FAILURES) == set(BREAKS)
+    assert set(EXPECTED_CORS_FAILURES) == set(CORS_BREAKS)
+    assert set(smoke.check_names()) == EVERY_CHECK | CORS
+
+
+def test_reference_server_passes(contract_server: str) -> None:
+    report = smoke.run(f"{contract_server}/ok", warmup=0)
+    assert report.ok, report.text()
+    assert {o.name for o in report.outcomes} == EVERY_CHECK
+    assert all(o.attempts == 1 for o in report.outcomes)
+
+
+@pytest.mark.parametrize("name", sorted(BREAKS))
+def test_each_broken_rule_is_caught(contract_server: str, name: str) -> None:
+    report = smoke.run(f"{contract_server}/{name}", warmup=0, timeout=0.5)
+    assert not report.ok
+    assert failures(report) == EXPECTED_FAILURES[name], report.text()
+
+
+def test_cors_reference_passes(contract_server: str) -> None:
+    report = smoke.run(f"{contract_server}/cors", origin=ORIGIN, warmup=0)
+    assert report.ok, report.text()
+    assert CORS <= {o.name for o in report.outcomes}
+
+
+def test_cors_is_required_when_an_origin_is_given(contract_server: str) -> None:
+    assert failures(smoke.run(f"{contract_server}/ok", origin=ORIGIN, warmup=0)) == CORS
+
+
+@pytest.mark.parametrize("name", sorted(CORS_BREAKS))
+def test_each_broken_cors_rule_is_caught(contract_server: str, name: str) -> None:
+    report = smoke.run(f"{contract_server}/{name}", origin=ORIGIN, warmup=0)
+    assert failures(report) == EXPECTED_CORS_FAILURES[name], report.text()
+
+
+def test_api_gateway_own_404s_are_accepted(contract_server: str) -> None:
+    # Behind API Gateway, unrouted paths, methods and HEAD get its plain 404 and never reach the app.
+    report = smoke.run(f"{contract_server}/gateway", origin=ORIGIN, warmup=0)
+    assert report.ok, report.text()
+    by_name = {o.name: o for o in report.outcomes}
+    assert by_name["wrong-method"].status == 404
+    assert by_name["unknown-path"].request_id is None
+    # Only the app's answers are listed for logs-check: the gateway's and the preflights are not.
+    assert set(report.request_ids) == {o.request_id for o in report.outcomes if o.request_id}
+    assert len(report.request_ids) == len(report.outcomes) - 5
+
+
+def test_report_text_names_the_failure(contract_server: str, ops: OpsRunner) -> None:
+    result = ops("smoke", "--base-url", f"{contract_server}/no-nosniff-on-errors", "--warmup", "0")
+    assert result.code == 1
+    assert "FAIL  echo-empty" in result.out
+    assert "missing X-Content-Type-Options: nosniff" in result.out
+    assert f"\n{len(EVERY_CHECK)} checks, {len(ALL_PROBLEMS)} FAILED in " in result.out
+
+
+def test_json_report_lists_the_request_ids(contract_server: str, ops: OpsRunner, tmp_path: Path) -> None:
+    path = tmp_path / "smoke.json"
+    result = ops("smoke", "--base-url", f"{contract_server}/ok/", "--warmup", "0", "--json", str(path))
+    assert result.code == 0, result.out
+    report = json.loads(path.read_text())
+    assert report["ok"] is True
+    assert report["base_url"] == f"{contract_server}/ok"
+    assert len(report["checks"]) == len(EVERY_CHECK)
+    assert report["request_ids"] == [c["request_id"] for c in report["checks"]]
+    # The app keeps a valid incoming id, so every id but the one replacing an invalid id is ours.
+    ours = [i for i in report["request_ids"] if i.startswith("smoke-")]
+    assert len(ours) == len(EVERY_CHECK) - 1
+    health = report["checks"][0]
+    assert health["name"] == "health"
+    assert health["url_path"] == "/ok/health"
+    assert health["method"] == "GET"
+    assert health["status"] == 200
+    for request_id in report["request_ids"]:
+        assert request_id in result.out  # printed for the reader too
+
+
+def test_expect_version(contract_server: str) -> None:
+    assert smoke.run(f"{contract_server}/ok", warmup=0, expect_version="1.2.3").ok
+    report = smoke.run(f"{contract_server}/ok", warmup=0, expect_version="2.0.0")
+    assert failures(report) == {"health"}
+    assert "health version '1.2.3', expected '2.0.0'" in report.text()
+
+
+def test_skip_leaves_out_a_check(contract_server: str, ops: OpsRunner) -> None:
+    url = f"{contract_server}/echo-utf8-lenient"
+    assert ops("smoke", "--base-url", url, "--warmup", "0").code == 1
+    assert ops("smoke", "--base-url", url, "--warmup", "0", "--skip", "echo-invalid-utf8").code == 0
+    unknown = ops("smoke", "--base-url", url, "--skip", "no-such-check")
+    assert unknown.code == 2
+    assert "invalid choice" in unknown.err
+
+
+def test_transient_failures_are_retried_in_the_warmup_window() -> None:
+    slept: list[float] = []
+    with ThreadServer(flaky(build(), failures=3)) as server:
+        # The server counts requests, not time, so the backoff need not really wait.
+        report = smoke.run(server.url, warmup=30, sleep=slept.append)
+    assert report.ok, report.text()
+    assert report.outcomes[0].attempts == 4
+    assert slept == [0.2, 0.4, 0.8]  # exponential backoff
+    assert all(o.attempts == 1 for o in report.outcomes[1:])
+
+
+def test_throttling_is_retried() -> None:
+    with ThreadServer(flaky(build(), failures=2, status=429)) as server:
+        report = smoke.run(server.url, warmup=30, sleep=lambda s: None)
+    assert report.ok, report.text()
+    assert report.outcomes[0].attempts == 3
+
+
+def test_no_retry_after_the_warmup_window() -> None:
+    with ThreadServer(flaky(build(), failures=1)) as server:
+        report = smoke.run(server.url, warmup=0)
+    assert failures(report) == {"health"}
+    assert report.outcomes[0].attempts == 1
+    assert "expected status 200, got 503" in report.text()
+
+
+def test_steady_5xx_fails_after_a_bounded_time() -> None:
+    started = time.monotonic()
+    with ThreadServer(flaky(build(), failures=10**9)) as server:
+        report = smoke.run(server.url, warmup=1.0)
+    assert time.monotonic() - started < 5
+    assert failures(report) == EVERY_CHECK
+    assert report.outcomes[0].attempts > 2
+
+
+def test_unreachable_url_is_one_line(ops: OpsRunner) -> None:
+    from tools.emulator import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    started = time.monotonic()
+    result = ops("smoke", "--base-url", url, "--warmup", "0.5")
+    assert time.monotonic() - started < 5
+    assert result.code == 2
+    assert result.out == ""
+    assert result.err.count("\n") == 1
+    assert result.err.startswith(f"ops smoke: error: cannot reach {url}: ")
+    assert "Connection refused" in result.err or "connect" in result.err.lower()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("ftp://127.0.0.1/", "base URL must be http(s)"),
+        ("127.0.0.1:8000", "base URL must be http(s)"),
+        ("http://127.0.0.1:8000/?stage=x", "must not have a query"),
+        ("http://[::1", "invalid base URL"),
+    ],
+)
+def test_bad_base_url_is_one_line(ops: OpsRunner, url: str, message: str) -> None:
+    result = ops("smoke", "--base-url", url)
+    assert result.code == 2
+    assert message in result.err
+    assert result.err.count("\n") == 1
+
+
+def test_smoke_never_follows_a_redirect_elsewhere() -> None:
+    hits: list[str] = []
+
+    async def elsewhere(scope: dict[str, object], receive: object, send: object) -> None:
+        hits.append(str(scope["path"]))
+        await build()(scope, receive, send)
+
+    with ThreadServer(elsewhere) as other:
+
+        async def redirect(scope: dict[str, object], receive: object, send: object) -> None:
+            from starlette.responses import RedirectResponse
+
+            await RedirectResponse(f"{other.url}{scope['path']}", 307)(scope, receive, send)
+
+        with ThreadServer(redirect) as server:
+            report = smoke.run(server.url, warmup=0)
+    assert not report.ok
+    assert hits == []
+
+
+def test_unknown_skip_name_is_an_ops_error() -> None:
+    with pytest.raises(OpsError, match="unknown check name"):
+        smoke.run("http://127.0.0.1:9", skip=("nope",))
