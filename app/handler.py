@@ -52,5 +52,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             cold_start=first,
         )
         raise UnsupportedEvent("expected an API Gateway HTTP API payload format 2.0 event")
-    with structlog.contextvars.bound_contextvars(lambda_request_id=lambda_request_id, cold_start=first):
+    tokens = structlog.contextvars.bind_contextvars(lambda_request_id=lambda_request_id, cold_start=first)
+    try:
         return adapter(event, context)
+    finally:
+        structlog.contextvars.reset_contextvars(**tokens)

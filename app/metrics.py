@@ -1,15 +1,13 @@
 """CloudWatch Embedded Metric Format: metrics as one JSON log line, no API calls.
 
-CloudWatch turns each record into the metrics below under three low-cardinality dimension sets.
+CloudWatch turns each line into the metrics below under three low-cardinality dimension sets.
 The monitoring module's dashboard and alarms read these exact names.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 import time
-from typing import Any, TextIO
 
 DIMENSIONS = [["Service"], ["Service", "Route"], ["Service", "StatusClass"]]
 METRICS = [
@@ -21,27 +19,19 @@ METRICS = [
 ]
 
 
-def record(
-    *, namespace: str, service: str, route: str, status: int, latency_ms: float, cold_start: bool
-) -> dict[str, Any]:
-    return {
-        "_aws": {
-            "Timestamp": int(time.time() * 1000),
-            "CloudWatchMetrics": [{"Namespace": namespace, "Dimensions": DIMENSIONS, "Metrics": METRICS}],
-        },
-        "event": "metrics",
-        "level": "info",
-        "Service": service,
-        "Route": route,
-        "StatusClass": f"{status // 100}xx",
-        "Requests": 1,
-        "Errors": int(status >= 500),
-        "ClientErrors": int(400 <= status < 500),
-        "Latency": round(latency_ms, 3),
-        "ColdStart": int(cold_start),
-    }
+class Recorder:
+    """Renders one EMF line per request. The constant part is serialised once, not per request."""
 
+    def __init__(self, namespace: str, service: str) -> None:
+        directive = json.dumps([{"Namespace": namespace, "Dimensions": DIMENSIONS, "Metrics": METRICS}])
+        self.head = '{"_aws":{"Timestamp":%d,"CloudWatchMetrics":' + directive.replace("%", "%%") + "}"
+        self.service = json.dumps(service)
 
-def emit(entry: dict[str, Any], stream: TextIO | None = None) -> None:
-    # Written directly, not through the logger: LOG_LEVEL must not switch metrics off.
-    (stream or sys.stdout).write(json.dumps(entry, separators=(",", ":")) + "\n")
+    def line(self, *, route: str, status: int, latency_ms: float, cold_start: bool) -> str:
+        return (
+            self.head % (time.time() * 1000)
+            + f',"event":"metrics","level":"info","Service":{self.service},"Route":{json.dumps(route)}'
+            + f',"StatusClass":"{status // 100}xx","Requests":1,"Errors":{int(status >= 500)}'
+            + f',"ClientErrors":{int(400 <= status < 500)},"Latency":{latency_ms:.3f}'
+            + f',"ColdStart":{int(cold_start)}}}\n'
+        )

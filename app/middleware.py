@@ -5,9 +5,10 @@ Plain ASGI rather than BaseHTTPMiddleware, which breaks contextvars and streams.
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 import time
-import uuid
 
 import structlog
 from starlette.datastructures import Headers, MutableHeaders
@@ -15,8 +16,8 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import metrics
 from app.config import Settings
+from app.metrics import Recorder
 from app.problems import problem
 
 # A caller's id is kept only if it is short and made of characters safe in logs and headers.
@@ -25,17 +26,17 @@ REQUEST_ID = re.compile(r"[A-Za-z0-9._:=+-]{1,128}")
 log = structlog.get_logger()
 
 
-def request_id_for(scope: Scope) -> str:
+def request_id_for(scope: Scope, headers: Headers) -> str:
     event = scope.get("aws.event")
     if event is not None:
         # On Lambda, API Gateway's id: the same one is in its access log and in X-Ray.
         request_id = event.get("requestContext", {}).get("requestId")
         if isinstance(request_id, str) and request_id:
             return request_id
-    incoming = Headers(scope=scope).get("x-request-id")
+    incoming = headers.get("x-request-id")
     if incoming is not None and REQUEST_ID.fullmatch(incoming):
         return incoming
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()
 
 
 def route_of(scope: Scope) -> Route | None:
@@ -43,8 +44,8 @@ def route_of(scope: Scope) -> Route | None:
     return route if isinstance(route, Route) else None
 
 
-def declared_length(scope: Scope) -> int | None:
-    value = Headers(scope=scope).get("content-length")
+def declared_length(headers: Headers) -> int | None:
+    value = headers.get("content-length")
     return int(value) if value is not None and value.isdigit() else None
 
 
@@ -52,7 +53,12 @@ class RequestContext:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.settings = settings
-        self.emit_metrics = settings.log_format == "json"
+        # Metrics go wherever JSON logs go (Lambda, CI); not into a developer's console.
+        self.metrics = (
+            Recorder(settings.metrics_namespace, settings.service_name)
+            if settings.log_format == "json"
+            else None
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -60,7 +66,8 @@ class RequestContext:
             return
 
         started = time.perf_counter()
-        request_id = request_id_for(scope)
+        request_headers = Headers(scope=scope)
+        request_id = request_id_for(scope, request_headers)
         scope.setdefault("state", {})["request_id"] = request_id
         limit = self.settings.max_body_bytes
         status = 500
@@ -94,9 +101,10 @@ class RequestContext:
                 bytes_out += len(message.get("body", b""))
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
+        tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
             try:
-                length = declared_length(scope)
+                length = declared_length(request_headers)
                 if length is not None and length > limit:
                     # Refused before a byte of the body is read.
                     response = problem(413, f"request body is larger than {limit} bytes", request_id)
@@ -111,6 +119,8 @@ class RequestContext:
                 await response(scope, receive, send_with_headers)
             finally:
                 self.finish(scope, started, status, bytes_in, bytes_out)
+        finally:
+            structlog.contextvars.reset_contextvars(**tokens)
 
     def finish(self, scope: Scope, started: float, status: int, bytes_in: int, bytes_out: int) -> None:
         duration_ms = (time.perf_counter() - started) * 1000
@@ -126,21 +136,17 @@ class RequestContext:
             bytes_in=bytes_in,
             bytes_out=bytes_out,
         )
-        if self.emit_metrics:
+        if self.metrics is not None:
             if route is None:
                 metric_route = "unmatched"
             else:
                 # Only methods the route serves become dimension values: cardinality stays bounded.
                 method = scope["method"] if scope["method"] in (route.methods or ()) else "OTHER"
                 metric_route = f"{method} {template}"
-            cold_start = bool(structlog.contextvars.get_contextvars().get("cold_start", False))
-            metrics.emit(
-                metrics.record(
-                    namespace=self.settings.metrics_namespace,
-                    service=self.settings.service_name,
-                    route=metric_route,
-                    status=status,
-                    latency_ms=duration_ms,
-                    cold_start=cold_start,
+            cold_start = structlog.contextvars.get_contextvars().get("cold_start") is True
+            # Written directly, not through the logger: LOG_LEVEL must not switch metrics off.
+            sys.stdout.write(
+                self.metrics.line(
+                    route=metric_route, status=status, latency_ms=duration_ms, cold_start=cold_start
                 )
             )

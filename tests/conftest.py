@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import socket
 import subprocess
@@ -10,9 +11,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -96,6 +98,17 @@ class Server:
 
     def lines(self) -> list[str]:
         return self.log.read_text(errors="replace").splitlines()
+
+    def records(
+        self, until: Callable[[list[dict[str, Any]]], bool], timeout: float = 10.0
+    ) -> list[dict[str, Any]]:
+        """The JSON log records, once `until(records)` holds: a server logs a request after answering it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            records = [json.loads(line) for line in self.lines() if line.startswith("{")]
+            if until(records) or time.monotonic() > deadline:
+                return records
+            time.sleep(0.05)
 
 
 def wait_for_http(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 20.0) -> None:

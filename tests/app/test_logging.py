@@ -39,8 +39,14 @@ def request(
         return error.code, dict(error.headers)
 
 
-def parsed(server: Server) -> list[dict[str, object]]:
-    return [json.loads(line) for line in server.lines() if line.startswith("{")]
+def after_request(server: Server, request_id: str) -> list[dict[str, object]]:
+    """All records, once the access line and metrics of `request_id` are written."""
+
+    def written(records: list[dict[str, object]]) -> bool:
+        index = next((i for i, r in enumerate(records) if r.get("request_id") == request_id), None)
+        return index is not None and any(r.get("event") == "metrics" for r in records[index:])
+
+    return server.records(written)
 
 
 def test_every_line_uvicorn_and_app_write_is_json(live_app: Server) -> None:
@@ -62,7 +68,7 @@ def test_one_access_line_per_request_with_its_id_and_no_payload(live_app: Server
     )
     assert status == 200
     assert headers["x-request-id"] == "log-test-1"
-    records = [r for r in parsed(live_app) if r.get("request_id") == "log-test-1"]
+    records = [r for r in after_request(live_app, "log-test-1") if r.get("request_id") == "log-test-1"]
     access = [r for r in records if r.get("event") == "request"]
     assert len(access) == 1
     line = access[0]
@@ -82,7 +88,7 @@ def test_one_access_line_per_request_with_its_id_and_no_payload(live_app: Server
 
 def test_emf_record_for_each_request(live_app: Server) -> None:
     request(f"{live_app.url}/nope", headers={"X-Request-ID": "emf-test-1"})
-    records = parsed(live_app)
+    records = after_request(live_app, "emf-test-1")
     access_index = next(i for i, r in enumerate(records) if r.get("request_id") == "emf-test-1")
     emf = next(r for r in records[access_index:] if r.get("event") == "metrics")
     directive = emf["_aws"]["CloudWatchMetrics"][0]  # type: ignore[index]
@@ -185,7 +191,8 @@ def test_uvicorn_path_logs_on_the_lambda_handler_server_too(tmp_path: Path) -> N
     try:
         status, headers = request(f"{server.url}/hello?name=Ada")
         assert status == 200
-        access = [r for r in parsed(server) if r.get("event") == "request" and r.get("path") == "/hello"]
+        records = after_request(server, headers["x-request-id"])
+        access = [r for r in records if r.get("event") == "request" and r.get("path") == "/hello"]
         assert len(access) == 1
         assert access[0]["request_id"] == headers["x-request-id"]
         assert "lambda_request_id" in access[0]

@@ -75,6 +75,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(live_app: Se
         capture_output=True,
         text=True,
         timeout=300,
+        cwd=tmp_path,  # it keeps a cache directory in the working directory
     )
     assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-2000:]
     assert "3 selected" in completed.stdout  # /hello, /echo, /health (it skips the document itself)

@@ -1,0 +1,1 @@
+"""Benchmarks run by `make bench`. Scripts to rerun, not timed assertions in tests."""

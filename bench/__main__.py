@@ -1,0 +1,21 @@
+"""`python -m bench`: every benchmark of the project, one after the other."""
+
+from __future__ import annotations
+
+from bench import lambda_handlers
+
+
+def main() -> None:
+    print("== Lambda handler: this app against Powertools and Flask ==")
+    lambda_handlers.main()
+    try:
+        from bench import image
+    except ImportError:  # the image benchmark arrives with the Dockerfile work
+        return
+    print()
+    print("== Image runtime closure ==")
+    image.main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,213 @@
+"""Cold import and warm invocation of three Lambda handlers serving the same two routes.
+
+Each app runs from its own runtime closure (only its requirements, installed with `pip --target`),
+in fresh interpreters that see that directory and the standard library: what Lambda loads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / ".local" / "bench"
+COLD_RUNS = 9
+WARM_CALLS = 2000
+
+
+@dataclass(frozen=True)
+class Candidate:
+    name: str
+    module: str
+    requirements: tuple[str, ...]  # pip arguments
+    source: Path  # directory holding `module`
+
+
+def pinned(package: str) -> str:
+    """The exact pin of `package` in requirements-dev.txt, so the comparison is reproducible."""
+    for line in (ROOT / "requirements-dev.txt").read_text().splitlines():
+        if line.split("==")[0].strip().lower() == package:
+            return line.strip()
+    raise SystemExit(f"{package} is not pinned in requirements-dev.txt")
+
+
+CANDIDATES = [
+    Candidate("this app", "app.handler", ("--require-hashes", "-r", str(ROOT / "requirements.txt")), ROOT),
+    Candidate("powertools", "powertools_app", (pinned("aws-lambda-powertools"),), ROOT / "bench" / "apps"),
+    Candidate("flask", "flask_app", (pinned("flask"), pinned("serverless-wsgi")), ROOT / "bench" / "apps"),
+]
+
+
+def closure(candidate: Candidate) -> Path:
+    """Install the candidate's requirements alone into a cached target directory."""
+    key = "-".join(candidate.requirements).replace("/", "_")[-80:]
+    target = CACHE / "closures" / f"{candidate.module}-{abs(hash(key)) % 10**8}"
+    if not (target / ".complete").exists():
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--upgrade",
+                "--target",
+                str(target),
+                *candidate.requirements,
+            ],
+            check=True,
+        )
+        (target / ".complete").touch()
+    return target
+
+
+def event(method: str, path: str, query: str = "", body: str | None = None) -> dict[str, object]:
+    headers = {"host": "api.example.com", "content-type": "application/json"}
+    if body is not None:
+        headers["content-length"] = str(len(body.encode()))
+    return {
+        "version": "2.0",
+        "routeKey": f"{method} {path}",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": headers,
+        "queryStringParameters": dict(p.split("=", 1) for p in query.split("&") if p) or None,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "bench",
+            "domainName": "api.example.com",
+            "domainPrefix": "api",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "192.0.2.1",
+                "userAgent": "bench",
+            },
+            "requestId": "bench-request",
+            "routeKey": f"{method} {path}",
+            "stage": "$default",
+            "time": "29/Nov/2026:00:00:00 +0000",
+            "timeEpoch": 1795910400000,
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+EVENTS = {
+    "GET /hello": event("GET", "/hello", "name=Ada"),
+    "POST /echo": event("POST", "/echo", body='{"message": "hello", "items": [1, 2, 3]}'),
+}
+
+RUNNER = r"""
+import json, sys, time
+sys.path[:0] = [TARGET, SOURCE]
+started = time.perf_counter()
+import importlib
+module = importlib.import_module(MODULE)
+imported = time.perf_counter() - started
+result = {"import_ms": imported * 1000}
+if WARM:
+    class Context:
+        function_name = "bench"; function_version = "$LATEST"; memory_limit_in_mb = 512
+        invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+        aws_request_id = "bench-invocation"; log_group_name = "/aws/lambda/bench"; log_stream_name = "bench"
+        def get_remaining_time_in_millis(self): return 30000
+    events = json.loads(EVENTS)
+    for name, event in events.items():
+        for _ in range(50):
+            reply = module.handler(event, Context())
+        assert reply["statusCode"] == 200, (name, reply)
+        timings = []
+        for _ in range(CALLS):
+            t = time.perf_counter()
+            module.handler(event, Context())
+            timings.append(time.perf_counter() - t)
+        timings.sort()
+        result[name] = timings[len(timings) // 2] * 1e6
+sys.stderr.write("RESULT " + json.dumps(result) + "\n")
+"""
+
+
+def run(candidate: Candidate, target: Path, warm: bool) -> dict[str, float]:
+    code = (
+        RUNNER.replace("TARGET", repr(str(target)))
+        .replace("SOURCE", repr(str(candidate.source)))
+        .replace("MODULE", repr(candidate.module))
+        .replace("WARM", repr(warm))
+        .replace("EVENTS", repr(json.dumps(EVENTS)))
+        .replace("CALLS", str(WARM_CALLS))
+    )
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "AWS_LAMBDA_FUNCTION_NAME": "bench",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_SERVICE_NAME": "bench",
+        "POWERTOOLS_METRICS_NAMESPACE": "Bench",
+        "LOG_FORMAT": "json",
+    }
+    with tempfile.TemporaryFile() as err:
+        # -I: no user site, no PYTHON* variables; -S: no site-packages. Logs go to /dev/null, but are written.
+        subprocess.run(
+            [sys.executable, "-I", "-S", "-c", code],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env=env,
+            check=True,
+        )
+        err.seek(0)
+        lines = err.read().decode().splitlines()
+    return json.loads(next(line for line in lines if line.startswith("RESULT "))[7:])
+
+
+def measure() -> dict[str, dict[str, float]]:
+    results: dict[str, dict[str, float]] = {}
+    for candidate in CANDIDATES:
+        target = closure(candidate)
+        run(candidate, target, warm=False)  # writes the .pyc files a built image would carry
+        imports = [run(candidate, target, warm=False)["import_ms"] for _ in range(COLD_RUNS)]
+        warm = run(candidate, target, warm=True)
+        results[candidate.name] = {"import_ms": statistics.median(imports), **{k: warm[k] for k in EVENTS}}
+    return results
+
+
+def report(results: dict[str, dict[str, float]]) -> None:
+    ours, powertools, flask = (results[c.name] for c in CANDIDATES)
+    print(
+        f"Cold import, median of {COLD_RUNS} fresh interpreters (ms), and warm handler call, median of {WARM_CALLS} (µs)"
+    )
+    print(f"{'':12}{'import ms':>12}{'GET /hello µs':>16}{'POST /echo µs':>16}")
+    for name, row in results.items():
+        print(f"{name:12}{row['import_ms']:>12.1f}{row['GET /hello']:>16.1f}{row['POST /echo']:>16.1f}")
+    print()
+    print("Ratios (this app / other; lower is faster):")
+    for other_name, other in (("powertools", powertools), ("flask", flask)):
+        cells = [f"import {ours['import_ms'] / other['import_ms']:.2f}"]
+        cells += [f"{k} {ours[k] / other[k]:.2f}" for k in EVENTS]
+        print(f"  vs {other_name:11} " + ", ".join(cells))
+    checks = {
+        "cold import <= Powertools (ratio <= 1.0)": ours["import_ms"] <= powertools["import_ms"],
+        "cold import >= 25 % faster than Flask (ratio <= 0.75)": ours["import_ms"]
+        <= 0.75 * flask["import_ms"],
+        "warm within 2x of Powertools": all(ours[k] <= 2 * powertools[k] for k in EVENTS),
+        "warm faster than Flask": all(ours[k] < flask[k] for k in EVENTS),
+    }
+    print()
+    for label, ok in checks.items():
+        print(f"  [{'met' if ok else 'MISSED'}] {label}")
+
+
+def main() -> None:
+    report(measure())
+
+
+if __name__ == "__main__":
+    main()
