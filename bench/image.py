@@ -74,7 +74,9 @@ def dockerfile_cmd(path: Path = DOCKERFILE) -> str:
     try:
         command = json.loads(commands[-1])
     except ValueError:
-        raise DockerfileError(f"{path}: CMD must be the JSON form, e.g. CMD [\"app.handler.handler\"]") from None
+        raise DockerfileError(
+            f'{path}: CMD must be the JSON form, e.g. CMD ["app.handler.handler"]'
+        ) from None
     if not (isinstance(command, list) and len(command) == 1 and isinstance(command[0], str)):
         raise DockerfileError(f"{path}: CMD must name exactly one handler, not {command!r}")
     if not re.fullmatch(r"[A-Za-z_][\w.]*\.[A-Za-z_]\w*", command[0]):
@@ -115,7 +117,9 @@ def without_bytecode(closure: Path, destination: Path) -> Path:
 
 def tree_bytes(directory: Path) -> int:
     """Bytes of every regular file under `directory` (what the image layer's tar carries, less headers)."""
-    return sum(path.stat().st_size for path in directory.rglob("*") if path.is_file() and not path.is_symlink())
+    return sum(
+        path.stat().st_size for path in directory.rglob("*") if path.is_file() and not path.is_symlink()
+    )
 
 
 def isolated_python() -> list[str]:

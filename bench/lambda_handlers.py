@@ -17,7 +17,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".local" / "bench"
-COLD_RUNS = 9
+COLD_RUNS = 15
+WARM_RUNS = 3
 WARM_CALLS = 2000
 
 
@@ -169,14 +170,25 @@ def run(candidate: Candidate, target: Path, warm: bool) -> dict[str, float]:
 
 
 def measure() -> dict[str, dict[str, float]]:
-    results: dict[str, dict[str, float]] = {}
+    targets = {c.name: closure(c) for c in CANDIDATES}
     for candidate in CANDIDATES:
-        target = closure(candidate)
-        run(candidate, target, warm=False)  # writes the .pyc files a built image would carry
-        imports = [run(candidate, target, warm=False)["import_ms"] for _ in range(COLD_RUNS)]
-        warm = run(candidate, target, warm=True)
-        results[candidate.name] = {"import_ms": statistics.median(imports), **{k: warm[k] for k in EVENTS}}
-    return results
+        run(candidate, targets[candidate.name], warm=False)  # writes the .pyc files an image would carry
+    # Rounds interleave the candidates, so a busy moment on the machine hits all three alike.
+    imports: dict[str, list[float]] = {c.name: [] for c in CANDIDATES}
+    warm: dict[str, list[dict[str, float]]] = {c.name: [] for c in CANDIDATES}
+    for _ in range(COLD_RUNS):
+        for candidate in CANDIDATES:
+            imports[candidate.name].append(run(candidate, targets[candidate.name], warm=False)["import_ms"])
+    for _ in range(WARM_RUNS):
+        for candidate in CANDIDATES:
+            warm[candidate.name].append(run(candidate, targets[candidate.name], warm=True))
+    return {
+        name: {
+            "import_ms": statistics.median(imports[name]),
+            **{k: statistics.median(sample[k] for sample in warm[name]) for k in EVENTS},
+        }
+        for name in imports
+    }
 
 
 def report(results: dict[str, dict[str, float]]) -> None:
