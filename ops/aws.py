@@ -1,11 +1,12 @@
 """boto3 clients, and AWS errors turned into one readable line.
 
-Clients follow the standard boto3 configuration: credentials chain, AWS_REGION / AWS_DEFAULT_REGION,
-and AWS_ENDPOINT_URL (how the tests point them at the emulator).
+Clients follow the standard boto3 configuration: the credentials chain, AWS_DEFAULT_REGION (or
+AWS_REGION), and AWS_ENDPOINT_URL (how the tests point them at the emulator).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -22,8 +23,11 @@ CONFIG = botocore.config.Config(
 
 
 def client(service: str) -> Any:
+    session = boto3.session.Session()
+    # boto3 reads only AWS_DEFAULT_REGION; CI actions and the Lambda runtime also set AWS_REGION.
+    region = session.region_name or os.environ.get("AWS_REGION") or None
     with errors(f"creating a {service} client"):
-        return boto3.session.Session().client(service, config=CONFIG)  # type: ignore[call-overload]
+        return session.client(service, region_name=region, config=CONFIG)  # type: ignore[call-overload]
 
 
 def error_code(exc: botocore.exceptions.ClientError) -> str:
@@ -41,7 +45,7 @@ def errors(doing: str) -> Iterator[None]:
             "(set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
         ) from None
     except botocore.exceptions.NoRegionError:
-        raise OpsError(f"{doing}: no AWS region configured (set AWS_REGION)") from None
+        raise OpsError(f"{doing}: no AWS region configured (set AWS_REGION or AWS_DEFAULT_REGION)") from None
     except botocore.exceptions.ProfileNotFound as exc:
         raise OpsError(f"{doing}: {exc}") from None
     except botocore.exceptions.EndpointConnectionError as exc:

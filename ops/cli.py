@@ -135,7 +135,7 @@ def cmd_release(args: argparse.Namespace) -> int:
         say(f"watching {len(alarms.validate())} alarm(s)")
     elif not args.smoke_url:
         say("warning: no --alarm, --alarm-prefix or --smoke-url: nothing is watched during the shift")
-    plan = release.Plan(args.version, canary, args.interval, min(args.poll, args.interval))
+    plan = release.Plan(args.version, canary, args.interval, args.poll, args.bake)
     smoke = smoke_probe(args) if args.smoke_url else None
     return release.release(fn, plan, release.alarm_probe(alarms), smoke, say)
 
@@ -219,6 +219,13 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--interval", type=non_negative, default=300.0, metavar="S", help="per canary step (default 300)"
+    )
+    p.add_argument(
+        "--bake",
+        type=non_negative,
+        default=0.0,
+        metavar="S",
+        help="watch S seconds after the full shift (default 0)",
     )
     p.add_argument(
         "--poll", type=positive, default=10.0, metavar="S", help="alarm polling period (default 10)"

@@ -104,11 +104,14 @@ async def _run(
     result = Result(url, concurrency)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(timeout=request_timeout, limits=limits, follow_redirects=False) as client:
-        # One request first, not counted: a URL that does not answer is a setup error, not a 100 % error rate.
+        # One request first, not counted: a URL nobody listens on is a setup error, not a 100 % error
+        # rate. A slow answer is not: timeouts count as errors in the run.
         try:
             await client.get(url)
-        except httpx.TransportError as exc:
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol) as exc:
             raise OpsError(f"cannot reach {url}: {describe(exc)}") from None
+        except httpx.TransportError:
+            pass
 
         issued = 0
         started = time.perf_counter()

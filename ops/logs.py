@@ -233,7 +233,7 @@ def check(
 ) -> Result:
     bad = [i for i in expected if not REQUEST_ID.match(i)]
     if bad:
-        raise OpsError(f"not a request id: {bad[0]!r} (expected {REQUEST_ID.pattern})")
+        raise OpsError(f"not a request id: {bad[0]!r} (1-128 printable characters, no space or quote)")
     if not expected:
         raise OpsError("no request ids to look for")
     search = Search(client, group, int((time.time() - since_minutes * 60) * 1000))

@@ -3,8 +3,9 @@
 release: a weighted canary through the alias's routing config (AdditionalVersionWeights): each
 --canary step sends that share of traffic to the new version for --interval seconds while the
 CloudWatch alarms (and an optional smoke run) are watched; then 100 % and one last check. An alarm in
-ALARM, a failed smoke run, an AWS error or Ctrl-C mid-way puts the alias back on the version it
-served before (100 %, no weights) and ends with a non-zero exit.
+ALARM, a failed smoke run, an AWS error or Ctrl-C mid-way (or during --bake seconds after the full
+shift) puts the alias back on the version it served before (100 %, no weights) and ends with a
+non-zero exit. Alarms already in ALARM before the start refuse the release without any change.
 
 rollback: the alias goes back to the previous version. A completed release writes
 "ops: previous=N" into the alias description; when that is absent (or names a version that no longer
@@ -145,23 +146,24 @@ def alarm_probe(alarms: Alarms) -> Probe:
 @dataclass
 class Plan:
     version: str
-    canary: list[float]
-    interval: float
-    poll: float
+    canary: list[float]  # traffic percentages for the new version, one step each
+    interval: float  # seconds per canary step
+    poll: float  # seconds between alarm checks
+    bake: float = 0.0  # seconds of watching after the full shift
 
 
 def watch(
     alarms: Probe, smoke: Probe | None, seconds: float, poll: float, sleep: Callable[[float], None]
 ) -> str | None:
-    """Run the smoke once, then poll the alarms for `seconds`; the first reason to stop, or None."""
+    """Run the smoke once, then poll the alarms until `seconds` passed; the first reason to stop, or None."""
     ends = time.monotonic() + seconds
-    reason = alarms() or (smoke() if smoke else None)
+    reason = smoke() if smoke else None
     while reason is None:
+        reason = alarms()
         remaining = ends - time.monotonic()
-        if remaining <= 0:
+        if reason or remaining <= 0:
             break
         sleep(min(poll, remaining))
-        reason = alarms()
     return reason
 
 
@@ -208,8 +210,11 @@ def release(
             if reason:
                 return roll_back(fn, stable, plan.version, reason, out)
         fn.point(plan.version, {}, f"ops: previous={stable}")
-        out(f"shifted: 100 % on version {plan.version}")
-        reason = watch(alarms, smoke, 0, plan.poll, sleep)
+        out(
+            f"shifted: 100 % on version {plan.version}"
+            + (f", watching for {plan.bake:g} s" if plan.bake else "")
+        )
+        reason = watch(alarms, smoke, plan.bake, plan.poll, sleep)
         if reason:
             return roll_back(fn, stable, plan.version, reason, out)
     except (OpsError, KeyboardInterrupt) as exc:

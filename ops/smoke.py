@@ -20,8 +20,11 @@ import httpx
 
 from ops import OpsError
 
-# What the app accepts as an incoming X-Request-ID, and so the shape of any id it sends back.
-REQUEST_ID = re.compile(r"^[A-Za-z0-9._:=+-]{1,128}$")
+# What the app accepts as an incoming X-Request-ID (locally it keeps such an id).
+INCOMING_ID = re.compile(r"^[A-Za-z0-9._:=+-]{1,128}$")
+# Any id it sends back: on Lambda that is API Gateway's requestId (base64, so "/" occurs too).
+# Printable ASCII without space, quote or backslash, so it can go into a log filter pattern.
+REQUEST_ID = re.compile(r"^[!#-\[\]-~]{1,128}$")
 DEFAULT_MAX_BODY_BYTES = 262144
 # Reason phrases renamed by RFC 9110; Python 3.13 uses the new names, 3.11 the old ones.
 PHRASES: dict[int, set[str]] = {
@@ -144,7 +147,7 @@ def app_headers(response: httpx.Response) -> list[str]:
     if request_id is None:
         errors.append("missing X-Request-ID header")
     elif not REQUEST_ID.match(request_id):
-        errors.append(f"X-Request-ID {request_id!r} does not match {REQUEST_ID.pattern}")
+        errors.append(f"X-Request-ID {request_id!r} is not 1-128 printable characters")
     if response.headers.get("x-content-type-options", "").strip().lower() != "nosniff":
         errors.append("missing X-Content-Type-Options: nosniff")
     directives = {d.strip().lower() for d in response.headers.get("cache-control", "").split(",")}

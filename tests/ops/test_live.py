@@ -1,0 +1,78 @@
+"""smoke, load and logs-check against the real app: uvicorn (`live_app`) and the Lambda-handler path."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+
+from tests.conftest import Server, serve, stop
+from tests.ops.conftest import OpsRunner
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The app served through its Lambda handler by `python -m tools.gateway`."""
+    server = serve(["-m", "tools.gateway"], tmp_path_factory.mktemp("gateway") / "gateway.log")
+    yield server
+    stop(server)
+
+
+@pytest.fixture(params=["uvicorn", "gateway"])
+def app_server(request: pytest.FixtureRequest) -> Server:
+    name = "live_app" if request.param == "uvicorn" else "gateway"
+    server: Server = request.getfixturevalue(name)
+    return server
+
+
+def test_smoke_passes(app_server: Server, ops: OpsRunner) -> None:
+    result = ops("smoke", "--base-url", app_server.url, "--warmup", "5")
+    assert result.code == 0, result.out
+    assert "all passed" in result.out
+
+
+def test_load_meets_thresholds(app_server: Server, ops: OpsRunner, tmp_path: Path) -> None:
+    path = tmp_path / "load.json"
+    args = ["--requests", "300", "--concurrency", "10", "--max-error-rate", "0", "--max-p99-ms", "2000"]
+    result = ops("load", "--base-url", app_server.url, *args, "--json", str(path))
+    assert result.code == 0, result.out
+    report = json.loads(path.read_text())
+    assert report["requests"] == 300
+    assert report["statuses"] == {"200": 300}
+    print(result.out)  # the figures, for `pytest -s`
+
+
+def ship(server: Server, group: str) -> None:
+    """Copy the server's stdout lines into a CloudWatch log group, as Lambda would."""
+    logs = boto3.client("logs")
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    now = int(time.time() * 1000)
+    lines = [line for line in server.lines() if line.strip()]
+    for start in range(0, len(lines), 5000):
+        events = [{"timestamp": now, "message": line} for line in lines[start : start + 5000]]
+        logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=events)
+
+
+@pytest.mark.emulator
+def test_smoke_request_ids_have_valid_access_lines(
+    app_server: Server, ops: OpsRunner, tmp_path: Path, aws_env: dict[str, str]
+) -> None:
+    report = tmp_path / "smoke.json"
+    assert ops("smoke", "--base-url", app_server.url, "--warmup", "5", "--json", str(report)).code == 0
+    ids = json.loads(report.read_text())["request_ids"]
+    assert len(ids) >= 20
+    time.sleep(0.2)  # let the server flush its last lines
+    group = f"/aws/lambda/ops-{uuid.uuid4().hex[:8]}"
+    ship(app_server, group)
+    # Lines from the Lambda handler carry lambda_request_id and cold_start; uvicorn's do not.
+    fields = "--lambda-fields" if app_server.log.name == "gateway.log" else "--no-lambda-fields"
+    args = ["--log-group", group, "--smoke-json", str(report), "--timeout", "5", "--poll", "0.2", fields]
+    result = ops("logs-check", *args, "--service", "lambda-api")
+    assert result.code == 0, result.out
+    assert f"{len(ids)} ids, all found and valid" in result.out
