@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from app import __version__
 
@@ -18,8 +17,8 @@ class ConfigError(ValueError):
     """An environment variable holds a value the service cannot run with."""
 
 
-@dataclass(frozen=True)
-class Settings:
+# A NamedTuple rather than a dataclass: same typed, immutable record, a fraction of the import cost.
+class Settings(NamedTuple):
     version: str
     log_level: str
     log_format: Literal["json", "console"]

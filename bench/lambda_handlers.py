@@ -6,6 +6,7 @@ in fresh interpreters that see that directory and the standard library: what Lam
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import statistics
@@ -47,8 +48,12 @@ CANDIDATES = [
 
 def closure(candidate: Candidate) -> Path:
     """Install the candidate's requirements alone into a cached target directory."""
-    key = "-".join(candidate.requirements).replace("/", "_")[-80:]
-    target = CACHE / "closures" / f"{candidate.module}-{abs(hash(key)) % 10**8}"
+    digest = hashlib.sha256(sys.version.encode())
+    for argument in candidate.requirements:
+        digest.update(argument.encode())
+        if argument.endswith(".txt"):
+            digest.update(Path(argument).read_bytes())
+    target = CACHE / "closures" / f"{candidate.module}-{digest.hexdigest()[:12]}"
     if not (target / ".complete").exists():
         subprocess.run(
             [
@@ -193,8 +198,9 @@ def measure() -> dict[str, dict[str, float]]:
 
 def report(results: dict[str, dict[str, float]]) -> None:
     ours, powertools, flask = (results[c.name] for c in CANDIDATES)
+    print(f"Python {sys.version.split()[0]}. Cold import: median of {COLD_RUNS} fresh interpreters (ms).")
     print(
-        f"Cold import, median of {COLD_RUNS} fresh interpreters (ms), and warm handler call, median of {WARM_CALLS} (µs)"
+        f"Warm call: median over {WARM_RUNS} processes of the median of {WARM_CALLS} calls (µs), logs included."
     )
     print(f"{'':12}{'import ms':>12}{'GET /hello µs':>16}{'POST /echo µs':>16}")
     for name, row in results.items():
