@@ -1,0 +1,157 @@
+"""The image's runtime closure, built the way the Dockerfile's builder stage builds it, is complete.
+
+requirements.txt alone (hash-checked wheels) goes into a fresh directory with app/ beside it; a fresh
+interpreter that sees only that directory and the standard library (-I -S -B) resolves the
+Dockerfile's CMD, imports it and answers an API Gateway HTTP API 2.0 event for every route. If the
+image's dependency list missed something, or the Lambda path imported a dev-only package (uvicorn,
+httpx, boto3...), this fails here the way the function would fail on its first cold start.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import struct
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.image import build_closure, dockerfile_cmd, isolated_python, lambda_like_env, without_bytecode
+from tests.app.events import http_event
+
+ROOT = Path(__file__).resolve().parents[2]
+PROBE = Path(__file__).with_name("closure_probe.py")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:=+-]{1,128}$")
+
+
+@pytest.fixture(scope="module")
+def closure(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_closure(tmp_path_factory.mktemp("closure") / "task", bytecode=True)
+
+
+def probe(closure: Path, events: list[dict[str, Any]], tmp_path: Path) -> dict[str, Any]:
+    events_file, output = tmp_path / "events.json", tmp_path / "probe.json"
+    events_file.write_text(json.dumps(events))
+    result = subprocess.run(
+        [*isolated_python(), str(PROBE), str(closure), dockerfile_cmd(), str(events_file), str(output)],
+        env={**lambda_like_env(), "APP_VERSION": "closure-test"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"probe failed ({result.returncode}):\n{result.stderr[-3000:]}")
+    return json.loads(output.read_text())
+
+
+def body(result: dict[str, Any]) -> Any:
+    assert not result.get("isBase64Encoded"), result
+    return json.loads(result["body"])
+
+
+def distributions(directory: Path) -> set[str]:
+    return {re.sub(r"[-_.]+", "-", path.name.split("-")[0]).lower() for path in directory.glob("*.dist-info")}
+
+
+def test_closure_holds_exactly_the_locked_runtime_distributions(closure: Path) -> None:
+    locked = {
+        re.sub(r"[-_.]+", "-", match).lower()
+        for match in re.findall(
+            r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", (ROOT / "requirements.txt").read_text(), re.M
+        )
+    }
+    assert distributions(closure) == locked
+    assert not {"uvicorn", "httpx", "boto3", "pytest", "moto"} & distributions(closure)
+    assert (closure / "app" / "handler.py").is_file()
+
+
+def test_every_route_answers_from_the_closure_alone(closure: Path, tmp_path: Path) -> None:
+    json_headers = {"content-type": "application/json"}
+    events = [
+        http_event("GET", "/hello", request_id="req-hello"),
+        http_event("GET", "/hello", query="name=Ada", request_id="req-hello-name"),
+        http_event(
+            "POST", "/echo", headers=json_headers, body=b'{"a": [1, 2.5, null]}', request_id="req-echo"
+        ),
+        http_event("GET", "/health", request_id="req-health"),
+        http_event("GET", "/openapi.json", request_id="req-openapi"),
+        http_event("POST", "/echo", headers=json_headers, body=b"{bad", request_id="req-bad"),
+        http_event("DELETE", "/hello", request_id="req-405"),
+        http_event("GET", "/nowhere", request_id="req-404"),
+    ]
+    report = probe(closure, events, tmp_path)
+
+    # Only the closure and the standard library were visible, and only they were used.
+    assert report["sys_path"][0] == str(closure)
+    assert not [p for p in report["sys_path"] if "site-packages" in p or "dist-packages" in p]
+    assert report["site_loaded"] is False
+    assert report["outside"] == []
+
+    hello, named, echo, health, openapi, bad, not_allowed, missing = report["results"]
+    assert (hello["statusCode"], body(hello)) == (200, {"message": "Hello, World!"})
+    assert (named["statusCode"], body(named)) == (200, {"message": "Hello, Ada!"})
+    assert (echo["statusCode"], body(echo)) == (200, {"a": [1, 2.5, None]})
+    assert (health["statusCode"], body(health)) == (200, {"status": "ok", "version": "closure-test"})
+    assert openapi["statusCode"] == 200
+    assert body(openapi)["openapi"].startswith("3.1")
+    for result, status in ((bad, 400), (not_allowed, 405), (missing, 404)):
+        assert result["statusCode"] == status
+        assert result["headers"]["content-type"] == "application/problem+json"
+        assert body(result)["status"] == status
+    for event, result in zip(events, report["results"], strict=True):
+        assert result["headers"]["x-request-id"] == event["requestContext"]["requestId"]
+
+    # Every operation the app documents was invoked above and succeeded.
+    invoked = {
+        (e["requestContext"]["http"]["method"].lower(), e["rawPath"])
+        for e, r in zip(events, report["results"], strict=True)
+        if r["statusCode"] < 300
+    }
+    documented = {(method, path) for path, item in body(openapi)["paths"].items() for method in item}
+    assert documented <= invoked, documented - invoked
+
+
+def test_bytecode_is_unchecked_hash_and_used_without_reading_sources(closure: Path, tmp_path: Path) -> None:
+    sources = [p for p in closure.rglob("*.py") if "__pycache__" not in p.parts]
+    for source in sources:
+        compiled = list((source.parent / "__pycache__").glob(f"{source.stem}.*.pyc"))
+        assert compiled, f"no .pyc for {source.relative_to(closure)}"
+        (flags,) = struct.unpack("<I", compiled[0].read_bytes()[4:8])
+        assert flags == 0b01, f"{compiled[0].name}: flags {flags:#b}, expected hash-based unchecked"
+
+    # A source that no longer matches its .pyc is never looked at: what the read-only task root needs
+    # (nothing can rewrite a .pyc there) and why layer timestamps do not matter.
+    copy = Path(shutil.copytree(closure, tmp_path / "task"))
+    with (copy / "app" / "handler.py").open("a") as handler:
+        handler.write('\nraise RuntimeError("the source was compiled at import time")\n')
+    report = probe(copy, [http_event("GET", "/hello")], tmp_path)
+    assert report["results"][0]["statusCode"] == 200
+
+    # Without bytecode the same edit is compiled and fails: the check above can tell the difference.
+    source_only = without_bytecode(copy, tmp_path / "source-only")
+    with pytest.raises(AssertionError, match="the source was compiled at import time"):
+        probe(source_only, [http_event("GET", "/hello")], tmp_path)
+
+
+def test_a_dependency_missing_from_requirements_fails(tmp_path: Path) -> None:
+    text = (ROOT / "requirements.txt").read_text()
+    without_structlog = re.sub(r"^structlog==.*?(?=^\S)", "", text, flags=re.M | re.S)
+    assert "structlog==" not in without_structlog
+    assert "starlette==" in without_structlog
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(without_structlog)
+    broken = build_closure(tmp_path / "task", bytecode=False, requirements=requirements)
+    with pytest.raises(AssertionError, match="No module named 'structlog'"):
+        probe(broken, [http_event("GET", "/hello")], tmp_path)
+
+
+def test_a_dev_only_import_on_the_lambda_path_fails(closure: Path, tmp_path: Path) -> None:
+    leaky = without_bytecode(closure, tmp_path / "task")
+    handler = leaky / "app" / "handler.py"
+    handler.write_text(handler.read_text() + "\nimport httpx  # a test client on the Lambda path\n")
+    with pytest.raises(AssertionError, match="No module named 'httpx'"):
+        probe(leaky, [http_event("GET", "/hello")], tmp_path)
