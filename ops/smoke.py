@@ -505,11 +505,13 @@ class Runner:
         self.sleep = sleep
 
     def send(self, check: Check, request_id: str) -> tuple[httpx.Response | None, str | None, int]:
-        headers = {"x-request-id": request_id, **check.headers}
         delay = 0.2
         attempts = 0
         while True:
             attempts += 1
+            # A fresh id per attempt: the app keeps it, and each attempt has its own access line.
+            attempt_id = request_id if attempts == 1 else f"{request_id}.{attempts}"
+            headers = {"x-request-id": attempt_id, **check.headers}
             response: httpx.Response | None = None
             error: str | None = None
             try:

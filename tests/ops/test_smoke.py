@@ -201,6 +201,9 @@ def test_transient_failures_are_retried_in_the_warmup_window() -> None:
         report = smoke.run(server.url, warmup=30, sleep=slept.append)
     assert report.ok, report.text()
     assert report.outcomes[0].attempts == 4
+    assert (
+        report.outcomes[0].request_id == report.outcomes[1].request_id[:-2] + "00.4"
+    )  # fresh id per attempt
     assert slept == [0.2, 0.4, 0.8]  # exponential backoff
     assert all(o.attempts == 1 for o in report.outcomes[1:])
 
