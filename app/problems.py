@@ -35,5 +35,8 @@ async def http_exception(request: Request, exc: Exception) -> Response:
     detail = exc.detail
     if detail == HTTPStatus(exc.status_code).phrase:
         detail = default_detail(exc.status_code)
-    # exc.headers carries `Allow` on 405.
-    return problem(exc.status_code, detail, request.state.request_id, exc.headers)
+    headers = dict(exc.headers or {})
+    if "Allow" in headers:
+        # Starlette joins a set: sort it, so the header reads the same on every process.
+        headers["Allow"] = ", ".join(sorted(m.strip() for m in headers["Allow"].split(",")))
+    return problem(exc.status_code, detail, request.state.request_id, headers)

@@ -248,7 +248,7 @@ def test_unknown_path_is_404(call: Transport, path: str) -> None:
 def test_wrong_method_is_405_with_allow(call: Transport, method: str, path: str, allow: set[str]) -> None:
     reply = call(method, path)
     assert_problem(reply, 405)
-    assert {m.strip() for m in reply.headers["allow"].split(",")} == allow
+    assert reply.headers["allow"] == ", ".join(sorted(allow))
 
 
 @pytest.mark.parametrize("path", ["/hello", "/health", "/openapi.json"])
