@@ -116,7 +116,8 @@ def test_reference_server_passes(contract_server: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(BREAKS))
 def test_each_broken_rule_is_caught(contract_server: str, name: str) -> None:
-    report = smoke.run(f"{contract_server}/{name}", warmup=0, timeout=0.3)
+    # Only the slow copy gets a short timeout: a busy test machine must not fail the others.
+    report = smoke.run(f"{contract_server}/{name}", warmup=0, timeout=0.3 if name == "slow-hello" else 10)
     assert not report.ok
     assert failures(report) == EXPECTED_FAILURES[name], report.text()
 
