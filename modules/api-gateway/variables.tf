@@ -1,0 +1,173 @@
+variable "name" {
+  description = "Name of the HTTP API; also names its access log group (/aws/apigateway/<name>) and KMS alias."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,50}$", var.name))
+    error_message = "The name must be 1-50 characters of letters, digits, - and _."
+  }
+}
+
+variable "description" {
+  description = "Description of the API."
+  type        = string
+  default     = "HTTP API in front of a Lambda alias"
+}
+
+variable "lambda_function_name" {
+  description = "Name of the Lambda function the API invokes."
+  type        = string
+}
+
+variable "lambda_alias_name" {
+  description = "Alias of the function the API invokes; the invoke permission is granted to this alias only."
+  type        = string
+}
+
+variable "lambda_alias_invoke_arn" {
+  description = "Invoke ARN of that alias (the lambda module's alias_invoke_arn)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:apigateway:[a-z0-9-]+:lambda:path/.+/functions/arn:aws[a-z-]*:lambda:.+:function:[^:]+:[^:/]+/invocations$", var.lambda_alias_invoke_arn))
+    error_message = "The lambda_alias_invoke_arn must be the invoke ARN of an alias (…:function:<name>:<alias>/invocations), not of the unqualified function."
+  }
+}
+
+variable "routes" {
+  description = "Route keys sent to the function. Anything else gets API Gateway's own 404 and never reaches Lambda."
+  type        = list(string)
+  default     = ["GET /hello", "POST /echo", "GET /health", "GET /openapi.json"]
+
+  validation {
+    condition     = length(var.routes) > 0 && alltrue([for r in var.routes : can(regex("^(ANY|GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) /[A-Za-z0-9._~{}+/-]*$", r))])
+    error_message = "Each route must be `<METHOD> /<path>` with METHOD one of ANY, GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS."
+  }
+
+  validation {
+    condition     = length(distinct(var.routes)) == length(var.routes)
+    error_message = "The routes must not repeat."
+  }
+}
+
+variable "authorization_type" {
+  description = "Authorization on every route: NONE (public API), AWS_IAM, JWT or CUSTOM. JWT and CUSTOM need authorizer_id."
+  type        = string
+  default     = "NONE"
+
+  validation {
+    condition     = contains(["NONE", "AWS_IAM", "JWT", "CUSTOM"], var.authorization_type)
+    error_message = "The authorization_type must be NONE, AWS_IAM, JWT or CUSTOM."
+  }
+}
+
+variable "authorizer_id" {
+  description = "Id of an authorizer on this API, for authorization_type JWT or CUSTOM."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = contains(["JWT", "CUSTOM"], var.authorization_type) == (var.authorizer_id != null)
+    error_message = "The authorizer_id is required for authorization_type JWT or CUSTOM, and only for them."
+  }
+}
+
+variable "cors" {
+  description = "CORS answered by API Gateway (preflight and Access-Control-* headers); null turns CORS off. Use explicit origins in production; [\"*\"] suits development."
+  type = object({
+    allow_origins     = list(string)
+    allow_methods     = optional(list(string), ["GET", "POST", "OPTIONS"])
+    allow_headers     = optional(list(string), ["content-type", "x-request-id"])
+    expose_headers    = optional(list(string), ["x-request-id"])
+    max_age           = optional(number, 600)
+    allow_credentials = optional(bool, false)
+  })
+  default = null
+
+  validation {
+    condition     = var.cors == null || length(try(var.cors.allow_origins, [])) > 0
+    error_message = "The cors.allow_origins must list at least one origin (or set cors = null)."
+  }
+
+  validation {
+    condition     = var.cors == null || !(try(var.cors.allow_credentials, false) && contains(try(var.cors.allow_origins, []), "*"))
+    error_message = "The cors.allow_credentials cannot be true with the origin \"*\": browsers reject that combination."
+  }
+
+  validation {
+    condition     = var.cors == null || alltrue([for o in try(var.cors.allow_origins, []) : o == "*" || can(regex("^https?://[A-Za-z0-9.*-]+(:[0-9]{1,5})?$", o))])
+    error_message = "Each cors.allow_origins entry must be \"*\" or an origin like https://app.example.com (scheme and host, no path)."
+  }
+
+  validation {
+    condition     = var.cors == null || (try(var.cors.max_age, 0) >= 0 && try(var.cors.max_age, 0) <= 86400)
+    error_message = "The cors.max_age must be from 0 to 86400 seconds."
+  }
+}
+
+variable "throttling_burst_limit" {
+  description = "Stage-wide burst limit (requests). Requests above it get 429 from API Gateway."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.throttling_burst_limit >= 0 && var.throttling_burst_limit <= 5000 && floor(var.throttling_burst_limit) == var.throttling_burst_limit
+    error_message = "The throttling_burst_limit must be a whole number from 0 to 5000."
+  }
+}
+
+variable "throttling_rate_limit" {
+  description = "Stage-wide steady-state rate limit (requests per second)."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.throttling_rate_limit >= 0 && var.throttling_rate_limit <= 10000
+    error_message = "The throttling_rate_limit must be from 0 to 10000 requests per second."
+  }
+}
+
+variable "detailed_metrics_enabled" {
+  description = "Per-route CloudWatch metrics (billed as custom metrics)."
+  type        = bool
+  default     = false
+}
+
+variable "integration_timeout_ms" {
+  description = "How long API Gateway waits for the function, in milliseconds (HTTP APIs allow 50-30000)."
+  type        = number
+  default     = 30000
+
+  validation {
+    condition     = var.integration_timeout_ms >= 50 && var.integration_timeout_ms <= 30000 && floor(var.integration_timeout_ms) == var.integration_timeout_ms
+    error_message = "The integration_timeout_ms must be a whole number from 50 to 30000."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Days to keep access logs (a value CloudWatch Logs accepts; 0 keeps them forever)."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "The log_retention_days must be one of 0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "KMS key for the access log group. When null the module creates one (rotation on) that CloudWatch Logs may use for this log group only."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    error_message = "The kms_key_arn must be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>)."
+  }
+}
+
+variable "tags" {
+  description = "Tags applied to every resource."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,108 @@
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.name
+
+  # Lambda functions allowed to pull: this account first, then any listed other accounts.
+  pull_accounts = distinct(concat([local.account_id], var.lambda_pull_account_ids))
+  function_arns = [
+    for account in local.pull_accounts :
+    "arn:${local.partition}:lambda:${local.region}:${account}:function:${var.lambda_function_name_pattern}"
+  ]
+}
+
+resource "aws_ecr_repository" "this" {
+  name = var.name
+  # Immutable tags: a tag names one image forever, so a deployed tag can be traced and rolled back to.
+  image_tag_mutability = "IMMUTABLE"
+  force_delete         = var.force_delete
+
+  image_scanning_configuration {
+    scan_on_push = true
+  }
+
+  encryption_configuration {
+    encryption_type = "KMS"
+    kms_key         = var.kms_key_arn
+  }
+
+  tags = var.tags
+}
+
+# Rule order matters: ECR evaluates by priority, and an image is acted on by the first rule it matches.
+# 1. Untagged images (never deployed by the pipeline) expire after untagged_image_expiry_days.
+# 2. Only the newest release_image_count tagged images are kept. Rollback goes to recent published
+#    versions, whose images are among the newest, so they are never the ones expired.
+resource "aws_ecr_lifecycle_policy" "this" {
+  repository = aws_ecr_repository.this.name
+
+  policy = jsonencode({
+    rules = [
+      {
+        rulePriority = 1
+        description  = "Expire untagged images after ${var.untagged_image_expiry_days} days"
+        selection = {
+          tagStatus   = "untagged"
+          countType   = "sinceImagePushed"
+          countUnit   = "days"
+          countNumber = var.untagged_image_expiry_days
+        }
+        action = { type = "expire" }
+      },
+      {
+        rulePriority = 2
+        description  = "Keep the newest ${var.release_image_count} release images"
+        selection = {
+          tagStatus      = "tagged"
+          tagPatternList = var.release_tag_patterns
+          countType      = "imageCountMoreThan"
+          countNumber    = var.release_image_count
+        }
+        action = { type = "expire" }
+      },
+    ]
+  })
+}
+
+data "aws_iam_policy_document" "repository" {
+  statement {
+    sid     = "LambdaImagePull"
+    effect  = "Allow"
+    actions = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringLike"
+      variable = "aws:sourceArn"
+      values   = local.function_arns
+    }
+  }
+
+  dynamic "statement" {
+    # Cross-account pulls also need the other account itself allowed (AWS documents both statements).
+    for_each = length(var.lambda_pull_account_ids) > 0 ? [1] : []
+    content {
+      sid     = "CrossAccountLambdaImagePull"
+      effect  = "Allow"
+      actions = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+
+      principals {
+        type        = "AWS"
+        identifiers = [for account in var.lambda_pull_account_ids : "arn:${local.partition}:iam::${account}:root"]
+      }
+    }
+  }
+}
+
+resource "aws_ecr_repository_policy" "this" {
+  repository = aws_ecr_repository.this.name
+  policy     = data.aws_iam_policy_document.repository.json
+}

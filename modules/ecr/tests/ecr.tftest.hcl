@@ -1,0 +1,148 @@
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "us-east-1" }
+  }
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+}
+
+variables {
+  name = "team/api"
+}
+
+run "secure_defaults" {
+  command = plan
+
+  assert {
+    condition     = aws_ecr_repository.this.image_tag_mutability == "IMMUTABLE"
+    error_message = "Tags must be immutable."
+  }
+
+  assert {
+    condition     = aws_ecr_repository.this.image_scanning_configuration[0].scan_on_push
+    error_message = "Images must be scanned on push."
+  }
+
+  assert {
+    condition     = aws_ecr_repository.this.encryption_configuration[0].encryption_type == "KMS"
+    error_message = "Images must be encrypted with KMS."
+  }
+
+  assert {
+    condition     = !aws_ecr_repository.this.force_delete
+    error_message = "Destroy must not delete images by default."
+  }
+}
+
+run "lifecycle_keeps_release_images" {
+  command = plan
+
+  variables {
+    release_image_count        = 40
+    untagged_image_expiry_days = 7
+  }
+
+  assert {
+    condition = jsondecode(aws_ecr_lifecycle_policy.this.policy).rules[0].selection == {
+      tagStatus = "untagged", countType = "sinceImagePushed", countUnit = "days", countNumber = 7
+    }
+    error_message = "Rule 1 must expire untagged images after the configured days."
+  }
+
+  assert {
+    condition = jsondecode(aws_ecr_lifecycle_policy.this.policy).rules[1].selection == {
+      tagStatus = "tagged", tagPatternList = ["*"], countType = "imageCountMoreThan", countNumber = 40
+    }
+    error_message = "Rule 2 must keep the newest N tagged (release) images and expire only older ones."
+  }
+
+  assert {
+    condition     = length(jsondecode(aws_ecr_lifecycle_policy.this.policy).rules) == 2
+    error_message = "No other rule may expire images."
+  }
+}
+
+run "lambda_may_pull_from_this_account_only" {
+  command = plan
+
+  assert {
+    condition = (
+      length(data.aws_iam_policy_document.repository.statement) == 1 &&
+      data.aws_iam_policy_document.repository.statement[0].actions == toset(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"])
+    )
+    error_message = "Only Lambda's two pull actions may be granted."
+  }
+
+  assert {
+    condition = tolist(data.aws_iam_policy_document.repository.statement[0].condition)[0].values == tolist([
+      "arn:aws:lambda:us-east-1:123456789012:function:*",
+    ])
+    error_message = "Pulls must be limited to functions of this account and region."
+  }
+}
+
+run "cross_account_pull" {
+  command = plan
+
+  variables {
+    lambda_pull_account_ids      = ["210987654321"]
+    lambda_function_name_pattern = "api-*"
+  }
+
+  assert {
+    condition = tolist(data.aws_iam_policy_document.repository.statement[0].condition)[0].values == tolist([
+      "arn:aws:lambda:us-east-1:123456789012:function:api-*",
+      "arn:aws:lambda:us-east-1:210987654321:function:api-*",
+    ])
+    error_message = "Listed accounts' functions matching the pattern may pull."
+  }
+
+  assert {
+    condition     = tolist(data.aws_iam_policy_document.repository.statement[1].principals)[0].identifiers == toset(["arn:aws:iam::210987654321:root"])
+    error_message = "The other account must be allowed as a principal too."
+  }
+}
+
+run "customer_managed_key" {
+  command = plan
+
+  variables {
+    kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/abc"
+  }
+
+  assert {
+    condition     = aws_ecr_repository.this.encryption_configuration[0].kms_key == "arn:aws:kms:us-east-1:123456789012:key/abc"
+    error_message = "A customer-managed key must be used when given."
+  }
+}
+
+run "rejects_uppercase_name" {
+  command = plan
+  variables {
+    name = "Team/API"
+  }
+  expect_failures = [var.name]
+}
+
+run "rejects_too_few_release_images" {
+  command = plan
+  variables {
+    release_image_count = 2
+  }
+  expect_failures = [var.release_image_count]
+}
+
+run "rejects_bad_account_id" {
+  command = plan
+  variables {
+    lambda_pull_account_ids = ["1234"]
+  }
+  expect_failures = [var.lambda_pull_account_ids]
+}

@@ -1,0 +1,147 @@
+locals {
+  ns      = var.metrics_namespace
+  service = local.service_name
+  fn      = var.function_name
+  fn_res  = "${var.function_name}:${var.alias_name}"
+
+  # SEARCH finds every Route / StatusClass the app has reported, without listing them here.
+  app_search = {
+    for name, spec in {
+      requests_by_route  = { dims = "Service,Route", metric = "Requests", stat = "Sum" }
+      latency_by_route   = { dims = "Service,Route", metric = "Latency", stat = "p99" }
+      requests_by_status = { dims = "Service,StatusClass", metric = "Requests", stat = "Sum" }
+    } :
+    name => "SEARCH('{\"${local.ns}\",${spec.dims}} Service=\"${local.service}\" MetricName=\"${spec.metric}\"', '${spec.stat}', ${var.period_seconds})"
+  }
+
+  widgets = [
+    {
+      type = "metric", x = 0, y = 0, width = 12, height = 6
+      properties = {
+        title  = "API requests and errors (HTTP API ${var.api_id})"
+        region = local.region, view = "timeSeries", stat = "Sum", period = var.period_seconds
+        metrics = [
+          ["AWS/ApiGateway", "Count", "ApiId", var.api_id, "Stage", var.api_stage],
+          ["AWS/ApiGateway", "4xx", "ApiId", var.api_id, "Stage", var.api_stage],
+          ["AWS/ApiGateway", "5xx", "ApiId", var.api_id, "Stage", var.api_stage],
+        ]
+      }
+    },
+    {
+      type = "metric", x = 12, y = 0, width = 12, height = 6
+      properties = {
+        title  = "API latency (ms)"
+        region = local.region, view = "timeSeries", period = var.period_seconds
+        metrics = [
+          ["AWS/ApiGateway", "Latency", "ApiId", var.api_id, "Stage", var.api_stage, { stat = "p50" }],
+          ["AWS/ApiGateway", "Latency", "ApiId", var.api_id, "Stage", var.api_stage, { stat = "p99" }],
+          ["AWS/ApiGateway", "IntegrationLatency", "ApiId", var.api_id, "Stage", var.api_stage, { stat = "p99" }],
+        ]
+        annotations = { horizontal = [{ label = "alarm", value = var.api_latency_p99_threshold_ms }] }
+      }
+    },
+    {
+      type = "metric", x = 0, y = 6, width = 8, height = 6
+      properties = {
+        title  = "Lambda ${local.fn_res}: invocations, errors, throttles"
+        region = local.region, view = "timeSeries", stat = "Sum", period = var.period_seconds
+        metrics = [
+          ["AWS/Lambda", "Invocations", "FunctionName", local.fn, "Resource", local.fn_res],
+          ["AWS/Lambda", "Errors", "FunctionName", local.fn, "Resource", local.fn_res],
+          ["AWS/Lambda", "Throttles", "FunctionName", local.fn, "Resource", local.fn_res],
+        ]
+      }
+    },
+    {
+      type = "metric", x = 8, y = 6, width = 8, height = 6
+      properties = {
+        title  = "Lambda duration (ms)"
+        region = local.region, view = "timeSeries", period = var.period_seconds
+        metrics = [
+          ["AWS/Lambda", "Duration", "FunctionName", local.fn, "Resource", local.fn_res, { stat = "p50" }],
+          ["AWS/Lambda", "Duration", "FunctionName", local.fn, "Resource", local.fn_res, { stat = "p99" }],
+        ]
+        annotations = { horizontal = [{ label = "timeout", value = var.function_timeout_seconds * 1000 }] }
+      }
+    },
+    {
+      type = "metric", x = 16, y = 6, width = 8, height = 6
+      properties = {
+        title  = "Lambda concurrent executions"
+        region = local.region, view = "timeSeries", stat = "Maximum", period = var.period_seconds
+        metrics = [
+          ["AWS/Lambda", "ConcurrentExecutions", "FunctionName", local.fn],
+        ]
+        annotations = { horizontal = [{ label = "alarm", value = var.concurrency_threshold }] }
+      }
+    },
+    {
+      type = "metric", x = 0, y = 12, width = 8, height = 6
+      properties = {
+        title  = "App (${local.ns}, Service=${local.service}): requests and errors"
+        region = local.region, view = "timeSeries", stat = "Sum", period = var.period_seconds
+        metrics = [
+          [local.ns, "Requests", "Service", local.service],
+          [local.ns, "Errors", "Service", local.service, { label = "Errors (5xx)" }],
+          [local.ns, "ClientErrors", "Service", local.service, { label = "ClientErrors (4xx)" }],
+          [local.ns, "ColdStart", "Service", local.service],
+        ]
+      }
+    },
+    {
+      type = "metric", x = 8, y = 12, width = 8, height = 6
+      properties = {
+        title  = "App latency (ms)"
+        region = local.region, view = "timeSeries", period = var.period_seconds
+        metrics = [
+          [local.ns, "Latency", "Service", local.service, { stat = "p50" }],
+          [local.ns, "Latency", "Service", local.service, { stat = "p99" }],
+        ]
+      }
+    },
+    {
+      type = "metric", x = 16, y = 12, width = 8, height = 6
+      properties = {
+        title   = "App requests by status class"
+        region  = local.region, view = "timeSeries", period = var.period_seconds
+        metrics = [[{ expression = local.app_search.requests_by_status, id = "status", label = "" }]]
+      }
+    },
+    {
+      type = "metric", x = 0, y = 18, width = 12, height = 6
+      properties = {
+        title   = "App requests by route"
+        region  = local.region, view = "timeSeries", period = var.period_seconds
+        metrics = [[{ expression = local.app_search.requests_by_route, id = "routes", label = "" }]]
+      }
+    },
+    {
+      type = "metric", x = 12, y = 18, width = 12, height = 6
+      properties = {
+        title   = "App latency p99 by route (ms)"
+        region  = local.region, view = "timeSeries", period = var.period_seconds
+        metrics = [[{ expression = local.app_search.latency_by_route, id = "latency", label = "" }]]
+      }
+    },
+    {
+      type = "alarm", x = 0, y = 24, width = 24, height = 3
+      properties = {
+        title  = "Alarms"
+        alarms = sort([for alarm in local.alarms : alarm.arn])
+      }
+    },
+    {
+      type = "log", x = 0, y = 27, width = 24, height = 6
+      properties = {
+        title  = "Recent errors (saved query ${var.name}/errors)"
+        region = local.region, view = "table"
+        query  = "SOURCE '${var.lambda_log_group_name}' | ${replace(trimspace(local.queries.errors.query), "\n", " ")}"
+      }
+    },
+  ]
+}
+
+resource "aws_cloudwatch_dashboard" "this" {
+  dashboard_name = var.name
+  dashboard_body = jsonencode({ widgets = local.widgets })
+}
