@@ -1,0 +1,195 @@
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "us-east-1" }
+  }
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+  mock_data "aws_iam_openid_connect_provider" {
+    defaults = { arn = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" }
+  }
+  mock_resource "aws_iam_openid_connect_provider" {
+    defaults = { arn = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" }
+  }
+  mock_resource "aws_iam_policy" {
+    defaults = { arn = "arn:aws:iam::123456789012:policy/api-workload-boundary" }
+  }
+}
+
+variables {
+  name              = "api"
+  github_repository = "example-org/lambda-api"
+  state_bucket_name = "example-tfstate"
+  state_key_prefix  = "lambda-api/"
+}
+
+run "trust_is_exact" {
+  command = apply
+
+  assert {
+    condition = (
+      aws_iam_openid_connect_provider.github[0].url == "https://token.actions.githubusercontent.com" &&
+      aws_iam_openid_connect_provider.github[0].client_id_list == toset(["sts.amazonaws.com"])
+    )
+    error_message = "The provider must be GitHub's, for the STS audience."
+  }
+
+  assert {
+    condition = toset(output.deploy_subjects) == toset([
+      "repo:example-org/lambda-api:ref:refs/heads/main",
+      "repo:example-org/lambda-api:environment:dev",
+      "repo:example-org/lambda-api:environment:prod",
+    ])
+    error_message = "The deploy role must trust the main branch and the named environments only."
+  }
+
+  assert {
+    condition     = output.plan_subjects == ["repo:example-org/lambda-api:pull_request"]
+    error_message = "The plan role must trust pull requests only."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for doc in data.aws_iam_policy_document.trust : [
+        for s in doc.statement : [
+          for c in s.condition : c.test == "StringEquals" && alltrue([for v in c.values : !strcontains(v, "*")])
+        ]
+      ]
+    ]))
+    error_message = "Trust conditions must be exact (StringEquals, no wildcards)."
+  }
+
+  assert {
+    condition = alltrue([
+      for doc in data.aws_iam_policy_document.trust :
+      contains(flatten([for s in doc.statement : [for c in s.condition : c.variable]]), "token.actions.githubusercontent.com:aud")
+    ])
+    error_message = "Both roles must check the token audience."
+  }
+}
+
+run "policies_are_least_privilege" {
+  command = apply
+
+  assert {
+    condition = alltrue(flatten([
+      for doc in [data.aws_iam_policy_document.deploy, data.aws_iam_policy_document.plan, data.aws_iam_policy_document.boundary] : [
+        for s in doc.statement : [for a in s.actions : !strcontains(a, "*")]
+      ]
+    ]))
+    error_message = "No policy may use wildcard actions."
+  }
+
+  assert {
+    # Only actions AWS cannot scope to a resource may be allowed on "*".
+    condition = toset(flatten([
+      for doc in [data.aws_iam_policy_document.deploy, data.aws_iam_policy_document.plan, data.aws_iam_policy_document.boundary] : [
+        for s in doc.statement : s.actions if s.effect == "Allow" && contains(s.resources, "*")
+      ]
+      ])) == toset([
+      "ecr:GetAuthorizationToken", "xray:PutTraceSegments", "xray:PutTelemetryRecords",
+      "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:DeleteQueryDefinition", "logs:DescribeLogGroups",
+      "logs:DescribeQueryDefinitions", "logs:DescribeResourcePolicies", "logs:GetLogDelivery", "logs:GetQueryResults",
+      "logs:ListLogDeliveries", "logs:PutQueryDefinition", "logs:PutResourcePolicy", "logs:StopQuery",
+      "logs:UpdateLogDelivery", "cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics", "kms:CreateKey",
+      "kms:ListAliases",
+    ])
+    error_message = "An action that supports resource scoping is allowed on \"*\"."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for s in data.aws_iam_policy_document.plan.statement : [
+        for a in s.actions : can(regex("^[a-z0-9-]+:(Describe|Get|List|GET$)", a)) || contains(["logs:FilterLogEvents"], a) || (
+          contains(["s3:PutObject", "s3:DeleteObject"], a) && s.resources == toset(["arn:aws:s3:::example-tfstate/lambda-api/*.tflock"])
+        ) || (a == "kms:Decrypt")
+      ]
+    ]))
+    error_message = "The plan role may only read, plus write state lockfiles."
+  }
+
+  assert {
+    condition = [
+      for s in data.aws_iam_policy_document.deploy.statement : s.resources if s.sid == "LambdaFunction"
+      ][0] == toset([
+      "arn:aws:lambda:us-east-1:123456789012:function:api*",
+      "arn:aws:lambda:us-east-1:123456789012:function:api*:*",
+    ])
+    error_message = "Lambda permissions must be scoped to the stack's name prefix."
+  }
+
+  assert {
+    condition = [
+      for s in data.aws_iam_policy_document.deploy.statement : s.resources if s.sid == "StateObjectsAndLockfiles"
+    ][0] == toset(["arn:aws:s3:::example-tfstate/lambda-api/*"])
+    error_message = "State access must be scoped to the stack's key prefix."
+  }
+
+  assert {
+    condition = one(flatten([
+      for s in data.aws_iam_policy_document.deploy.statement : [for c in s.condition : c.values] if s.sid == "StackRolesWrite"
+    ])) == "arn:aws:iam::123456789012:policy/api-workload-boundary"
+    error_message = "Roles may be created or given policies only with the permissions boundary attached."
+  }
+
+  assert {
+    condition = [
+      for s in data.aws_iam_policy_document.deploy.statement : s.effect if s.sid == "NeverTheCiRolesOrTheBoundary"
+    ][0] == "Deny"
+    error_message = "The deploy role must be denied changing the CI roles and the boundary."
+  }
+
+  assert {
+    condition     = output.permissions_boundary_arn == aws_iam_policy.boundary[0].arn
+    error_message = "The boundary must be an output for the lambda module."
+  }
+}
+
+run "reuse_existing_provider" {
+  command = plan
+
+  variables {
+    create_oidc_provider = false
+  }
+
+  assert {
+    condition     = length(aws_iam_openid_connect_provider.github) == 0 && length(data.aws_iam_openid_connect_provider.github) == 1
+    error_message = "Reuse must look the provider up instead of creating one."
+  }
+}
+
+run "reuse_provider_by_arn" {
+  command = plan
+
+  variables {
+    create_oidc_provider = false
+    oidc_provider_arn    = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+  }
+
+  assert {
+    condition     = length(data.aws_iam_openid_connect_provider.github) == 0 && output.oidc_provider_arn == "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+    error_message = "A given provider ARN must be used as is."
+  }
+}
+
+run "rejects_malformed_repository" {
+  command = plan
+  variables {
+    github_repository = "lambda-api"
+  }
+  expect_failures = [var.github_repository]
+}
+
+run "rejects_wildcard_environment" {
+  command = plan
+  variables {
+    deploy_environments = ["*"]
+  }
+  expect_failures = [var.deploy_environments]
+}

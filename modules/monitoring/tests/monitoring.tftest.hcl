@@ -1,0 +1,214 @@
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "us-east-1" }
+  }
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+  mock_resource "aws_sns_topic" {
+    defaults = { arn = "arn:aws:sns:us-east-1:123456789012:api-alarms" }
+  }
+  mock_resource "aws_kms_key" {
+    defaults = { arn = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000003" }
+  }
+}
+
+variables {
+  name                      = "api"
+  function_name             = "api"
+  function_timeout_seconds  = 10
+  lambda_log_group_name     = "/aws/lambda/api"
+  api_id                    = "a1b2c3d4e5"
+  api_access_log_group_name = "/aws/apigateway/api"
+  alarm_emails              = ["oncall@example.com"]
+}
+
+run "alarms_watch_the_right_metrics" {
+  command = apply
+
+  assert {
+    condition = {
+      for key, alarm in aws_cloudwatch_metric_alarm.this : key => [alarm.namespace, alarm.metric_name]
+      } == {
+      "lambda-errors"       = ["AWS/Lambda", "Errors"]
+      "lambda-throttles"    = ["AWS/Lambda", "Throttles"]
+      "lambda-duration-p99" = ["AWS/Lambda", "Duration"]
+      "lambda-concurrency"  = ["AWS/Lambda", "ConcurrentExecutions"]
+      "api-latency-p99"     = ["AWS/ApiGateway", "Latency"]
+    }
+    error_message = "Alarms must cover Lambda Errors, Throttles, Duration, ConcurrentExecutions and API Latency."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.this["lambda-errors"].dimensions == tomap({ FunctionName = "api", Resource = "api:live" }) &&
+      aws_cloudwatch_metric_alarm.this["lambda-concurrency"].dimensions == tomap({ FunctionName = "api" })
+    )
+    error_message = "Lambda alarms must watch the alias (Resource = function:alias); concurrency the whole function."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.this["lambda-duration-p99"].extended_statistic == "p99" &&
+      aws_cloudwatch_metric_alarm.this["lambda-duration-p99"].threshold == 8000
+    )
+    error_message = "Duration p99 must alarm at 80 % of the timeout (in ms)."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.this["api-latency-p99"].dimensions == tomap({ ApiId = "a1b2c3d4e5", Stage = "$default" }) &&
+      aws_cloudwatch_metric_alarm.this["api-latency-p99"].extended_statistic == "p99"
+    )
+    error_message = "API latency must use the HTTP API dimensions ApiId and Stage."
+  }
+
+  assert {
+    condition = toset(flatten([
+      for q in aws_cloudwatch_metric_alarm.api_5xx_rate.metric_query : [for m in q.metric : m.metric_name]
+    ])) == toset(["5xx", "Count"])
+    error_message = "The 5xx rate must be computed from the HTTP API metrics 5xx and Count (not 5XXError)."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for q in aws_cloudwatch_metric_alarm.api_5xx_rate.metric_query : [
+        for m in q.metric : m.namespace == "AWS/ApiGateway" && m.dimensions == tomap({ ApiId = "a1b2c3d4e5", Stage = "$default" })
+      ]
+    ]))
+    error_message = "The 5xx rate must use ApiId and Stage dimensions."
+  }
+
+  assert {
+    condition = alltrue([
+      for alarm in concat(values(aws_cloudwatch_metric_alarm.this), [aws_cloudwatch_metric_alarm.api_5xx_rate]) :
+      alarm.alarm_actions == toset([aws_sns_topic.alarms.arn]) && alarm.ok_actions == toset([aws_sns_topic.alarms.arn]) &&
+      alarm.treat_missing_data == "notBreaching" && startswith(alarm.alarm_name, "api-")
+    ])
+    error_message = "Every alarm must notify the topic on ALARM and OK, treat missing data as not breaching and share the name prefix."
+  }
+
+  assert {
+    condition     = length(output.alarm_names) == 6
+    error_message = "Six alarms must be reported."
+  }
+}
+
+run "encrypted_topic_cloudwatch_can_use" {
+  command = apply
+
+  assert {
+    condition     = aws_sns_topic.alarms.kms_master_key_id == aws_kms_key.this[0].arn && aws_kms_key.this[0].enable_key_rotation
+    error_message = "The topic must be encrypted with the module's rotating customer-managed key."
+  }
+
+  assert {
+    condition = anytrue([
+      for s in data.aws_iam_policy_document.kms[0].statement :
+      contains(tolist(s.principals)[0].identifiers, "cloudwatch.amazonaws.com") && contains(s.actions, "kms:GenerateDataKey") && contains(s.actions, "kms:Decrypt")
+    ])
+    error_message = "The key policy must let CloudWatch encrypt alarm notifications."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in data.aws_iam_policy_document.kms[0].statement : alltrue([for a in s.actions : !strcontains(a, "*")])
+    ])
+    error_message = "The key policy must list actions, not kms:*."
+  }
+
+  assert {
+    condition     = keys(aws_sns_topic_subscription.email) == ["oncall@example.com"] && aws_sns_topic_subscription.email["oncall@example.com"].protocol == "email"
+    error_message = "Email addresses must be subscribed."
+  }
+}
+
+run "dashboard_shows_app_emf_metrics" {
+  command = apply
+
+  variables {
+    metrics_namespace = "Team/Api"
+    service_name      = "hello-service"
+  }
+
+  assert {
+    condition = alltrue([
+      for metric in ["Requests", "Errors", "ClientErrors", "Latency", "ColdStart"] :
+      anytrue([
+        for widget in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : anytrue([
+          for m in try(widget.properties.metrics, []) :
+          try(m[0] == "Team/Api" && m[1] == metric && m[2] == "Service" && m[3] == "hello-service", false)
+        ])
+      ])
+    ])
+    error_message = "The dashboard must chart each EMF metric in the app's namespace with its Service dimension."
+  }
+
+  assert {
+    condition = length([
+      for widget in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : widget
+      if strcontains(jsonencode(widget), "SEARCH('{\\\"Team/Api\\\",Service,Route} Service=\\\"hello-service\\\"")
+    ]) == 2
+    error_message = "Requests and latency by route must come from the Service,Route dimension set."
+  }
+
+  assert {
+    condition     = !strcontains(aws_cloudwatch_dashboard.this.dashboard_body, "XXError") && !strcontains(aws_cloudwatch_dashboard.this.dashboard_body, "ApiName")
+    error_message = "The dashboard must not use REST API metric names."
+  }
+}
+
+run "saved_queries" {
+  command = apply
+
+  assert {
+    condition     = toset(output.query_definition_names) == toset(["api/errors", "api/slow-requests", "api/api-errors"])
+    error_message = "Errors, slow requests and API errors queries must be saved."
+  }
+
+  assert {
+    condition = (
+      strcontains(aws_cloudwatch_query_definition.this["errors"].query_string, "event = \"request\" and status >= 500") &&
+      strcontains(aws_cloudwatch_query_definition.this["slow-requests"].query_string, "duration_ms >= 1000") &&
+      aws_cloudwatch_query_definition.this["errors"].log_group_names == tolist(["/aws/lambda/api"]) &&
+      aws_cloudwatch_query_definition.this["api-errors"].log_group_names == tolist(["/aws/apigateway/api"])
+    )
+    error_message = "The queries must filter the app's access lines (status, duration_ms) in the right log groups."
+  }
+}
+
+run "queries_can_be_turned_off" {
+  command = plan
+
+  variables {
+    create_query_definitions = false
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_query_definition.this) == 0 && length(output.log_insights_queries) == 3
+    error_message = "Without saved queries the query text must still be available as an output."
+  }
+}
+
+run "rejects_more_datapoints_than_periods" {
+  command = plan
+  variables {
+    evaluation_periods  = 2
+    datapoints_to_alarm = 3
+  }
+  expect_failures = [var.datapoints_to_alarm]
+}
+
+run "rejects_bad_email" {
+  command = plan
+  variables {
+    alarm_emails = ["not-an-address"]
+  }
+  expect_failures = [var.alarm_emails]
+}
