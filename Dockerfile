@@ -1,19 +1,18 @@
 # The Lambda image: AWS's Python base image, the hash-locked runtime dependencies and app/, with
 # bytecode compiled at build time. Build with `make image` (tools/image.sh).
 #
-# The base is ${BASE_IMAGE}:${BASE_TAG}. CI pins it for the whole build with a digest, e.g.
-# --build-arg BASE_TAG=3.13@sha256:..., so both stages use the same bytes and the image records
-# them. (The tag stays visible in FROM: linters and Checkov cannot see through an ARG holding a
-# whole reference.) Python 3.13: the app supports >= 3.11.
+# Base: public.ecr.aws/lambda/python:3.13 (the app supports Python >= 3.11). The reference is
+# written out in FROM so Dependabot (docker ecosystem) and Checkov can read it; BASE_DIGEST pins it
+# for a whole build: CI resolves the tag once and passes --build-arg BASE_DIGEST=@sha256:..., so
+# both stages use the same bytes and the image records which.
 #
 # Multi-arch without emulation: the builder runs on the build machine's platform and asks pip for
 # wheels of the *target* platform (TARGETARCH), so an arm64 image builds on an amd64 runner without
 # QEMU. The final stage has no RUN step at all, only COPY, so it never executes target-arch code.
 
-ARG BASE_IMAGE=public.ecr.aws/lambda/python
-ARG BASE_TAG=3.13
+ARG BASE_DIGEST=""
 
-FROM --platform=$BUILDPLATFORM ${BASE_IMAGE}:${BASE_TAG} AS builder
+FROM --platform=$BUILDPLATFORM public.ecr.aws/lambda/python:3.13${BASE_DIGEST} AS builder
 ARG TARGETARCH
 WORKDIR ${LAMBDA_TASK_ROOT}
 COPY requirements.txt /tmp/requirements.txt
@@ -46,9 +45,8 @@ COPY app/ ${LAMBDA_TASK_ROOT}/app/
 RUN python3 -m compileall -q -j 0 --invalidation-mode unchecked-hash "${LAMBDA_TASK_ROOT}" \
     && chmod -R u=rwX,go=rX "${LAMBDA_TASK_ROOT}"
 
-FROM ${BASE_IMAGE}:${BASE_TAG}
-ARG BASE_IMAGE
-ARG BASE_TAG
+FROM public.ecr.aws/lambda/python:3.13${BASE_DIGEST}
+ARG BASE_DIGEST
 # Set by tools/image.sh and CI. An empty APP_VERSION makes /health show the package's own version.
 ARG APP_VERSION=""
 ARG SOURCE=""
@@ -59,7 +57,7 @@ LABEL org.opencontainers.image.title="lambda-api" \
       org.opencontainers.image.source="${SOURCE}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.version="${APP_VERSION}" \
-      org.opencontainers.image.base.name="${BASE_IMAGE}:${BASE_TAG}"
+      org.opencontainers.image.base.name="public.ecr.aws/lambda/python:3.13${BASE_DIGEST}"
 ENV APP_VERSION=${APP_VERSION}
 COPY --from=builder ${LAMBDA_TASK_ROOT} ${LAMBDA_TASK_ROOT}
 # checkov:skip=CKV_DOCKER_3: Lambda ignores USER and runs the function as its own least-privileged user

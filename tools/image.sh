@@ -10,7 +10,7 @@
 #   IMAGE                 tag to build or run (default lambda-api:local)
 #   LAMBDA_ARCHITECTURE   x86_64 or arm64, as the Lambda function's `architecture` (default x86_64)
 #   APP_VERSION           baked into the image, shown by /health (default: git describe)
-#   BASE_TAG              base image tag, optionally @sha256:... to pin a digest (default: Dockerfile's)
+#   BASE_DIGEST           @sha256:... to pin the base image's digest (default: whatever the tag is now)
 #   PORT                  loopback port for the emulator (default 9000)
 #   SKIP_BUILD=1          `test` runs IMAGE as it is (CI builds it once with its own cache)
 #   PYTHON                interpreter for the checks (default python3; standard library only)
@@ -65,8 +65,8 @@ build() {
     --tag "${IMAGE}"
     --load
   )
-  if [[ -n "${BASE_TAG:-}" ]]; then
-    args+=(--build-arg "BASE_TAG=${BASE_TAG}")
+  if [[ -n "${BASE_DIGEST:-}" ]]; then
+    args+=(--build-arg "BASE_DIGEST=${BASE_DIGEST}")
   fi
   echo "image.sh: building ${IMAGE} for ${PLATFORM} (APP_VERSION=${APP_VERSION})"
   docker buildx build "${args[@]}" .

@@ -116,8 +116,12 @@ def test_image_metadata_build_args() -> None:
     for key, arg in (("source", "SOURCE"), ("revision", "REVISION"), ("version", "APP_VERSION")):
         assert f'org.opencontainers.image.{key}="${{{arg}}}"' in labels
     assert ("ENV", "APP_VERSION=${APP_VERSION}") in final
-    base = [arguments for keyword, arguments in instructions(DOCKERFILE.read_text()) if keyword == "ARG"][:2]
-    assert base == ["BASE_IMAGE=public.ecr.aws/lambda/python", "BASE_TAG=3.13"]
+    # The base is written out (Dependabot and Checkov read it); BASE_DIGEST only pins it.
+    froms = [arguments for keyword, arguments in instructions(DOCKERFILE.read_text()) if keyword == "FROM"]
+    assert [f.split()[-3 if " AS " in f else 0] for f in froms] == [
+        "public.ecr.aws/lambda/python:3.13${BASE_DIGEST}"
+    ] * 2
+    assert instructions(DOCKERFILE.read_text())[0] == ("ARG", 'BASE_DIGEST=""')
 
 
 def test_cmd_is_read_from_the_final_stage_in_exec_form(tmp_path: Path) -> None:

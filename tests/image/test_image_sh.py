@@ -104,7 +104,7 @@ def test_build_uses_buildx_for_the_lambda_architecture(
         LAMBDA_ARCHITECTURE=architecture,
         APP_VERSION="1.2.3",
         IMAGE="example:tag",
-        BASE_TAG="3.13@sha256:" + "0" * 64,
+        BASE_DIGEST="@sha256:" + "0" * 64,
     )
     assert result.returncode == 0, result.stderr
     (build,) = [call for call in calls(state) if call[:2] == ["buildx", "build"]]
@@ -117,7 +117,7 @@ def test_build_uses_buildx_for_the_lambda_architecture(
     assert build[-1] == "."
     build_args = json.loads((state / "build-args.json").read_text())
     assert build_args["APP_VERSION"] == "1.2.3"
-    assert build_args["BASE_TAG"] == "3.13@sha256:" + "0" * 64
+    assert build_args["BASE_DIGEST"] == "@sha256:" + "0" * 64
     assert set(build_args) >= {"REVISION", "SOURCE"}
 
 
