@@ -1,0 +1,309 @@
+"""`python -m tools.stack up|down`: the local stack behind `make up` and `make down`.
+
+`up` starts moto on 127.0.0.1, applies examples/complete to it and serves the app through its Lambda
+handler (`python -m tools.gateway`) with the function's environment as applied. `down` destroys the
+stack and stops both processes. Both may be run any number of times. Everything they keep (pid
+files, logs, a copy of the Terraform code, its state) lives under `.local/stack/` (or STACK_DIR).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from tools import emulator, terraform
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = Path("examples") / "complete"
+DEFAULT_PORT = 8080
+
+
+class StackError(Exception):
+    """A failure to report as one line, without a traceback."""
+
+
+class Stack:
+    def __init__(self, directory: Path, port: int) -> None:
+        self.dir = directory
+        self.port = port
+        self.src = directory / "src"
+        self.workdir = self.src / EXAMPLE
+        self.state = self.workdir / "terraform.tfstate"
+
+    # Processes -------------------------------------------------------------------------------
+
+    def _pid(self, name: str) -> int | None:
+        """The recorded pid of `name` if that process is still the one we started."""
+        path = self.dir / f"{name}.pid"
+        if not path.exists():
+            return None
+        try:
+            pid = int(path.read_text().strip())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+        except (ValueError, OSError):
+            return None
+        # A recycled pid belongs to some other program: never signal that.
+        marker = {"moto": b"moto.server", "gateway": b"tools.gateway"}[name]
+        return pid if marker in cmdline else None
+
+    def _stop(self, name: str) -> bool:
+        pid = self._pid(name)
+        (self.dir / f"{name}.pid").unlink(missing_ok=True)
+        if pid is None:
+            return False
+        try:
+            os.killpg(pid, signal.SIGTERM)  # both run in their own session: stop the whole group
+        except ProcessLookupError:
+            return False
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if not _alive(pid):
+                return True
+            time.sleep(0.05)
+        os.killpg(pid, signal.SIGKILL)
+        return True
+
+    def _moto_endpoint(self) -> str | None:
+        path = self.dir / "moto.endpoint"
+        if self._pid("moto") is None or not path.exists():
+            return None
+        endpoint = path.read_text().strip()
+        try:
+            emulator.wait_until_up(endpoint, timeout=2)
+        except TimeoutError:
+            return None
+        return endpoint
+
+    def _start_moto(self) -> str:
+        endpoint = self._moto_endpoint()
+        if endpoint:
+            return endpoint
+        self._stop("moto")
+        # A new emulator starts empty: state from an earlier one describes nothing that exists.
+        self.state.unlink(missing_ok=True)
+        process, endpoint = emulator.start(log=self.dir / "moto.log")
+        (self.dir / "moto.pid").write_text(f"{process.pid}\n")
+        (self.dir / "moto.endpoint").write_text(f"{endpoint}\n")
+        return endpoint
+
+    def _start_gateway(self, environment: dict[str, str]) -> None:
+        url = f"http://{emulator.HOST}:{self.port}"
+        if self._pid("gateway") is not None:
+            _wait_for_health(url, None, self.dir / "gateway.log")
+            return
+        self._stop("gateway")
+        if _port_in_use(self.port):
+            raise StackError(f"port {self.port} is already in use; free it or pass --port")
+        log = self.dir / "gateway.log"
+        with log.open("ab") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "tools.gateway", "--host", emulator.HOST, "--port", str(self.port)],
+                cwd=ROOT,
+                env={**os.environ, **environment, "LOG_FORMAT": "json"},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        (self.dir / "gateway.pid").write_text(f"{process.pid}\n")
+        _wait_for_health(url, process, log)
+
+    # Terraform -------------------------------------------------------------------------------
+
+    def _copy_config(self) -> None:
+        """Copy the example and the modules it uses; keep the copy's .terraform and state."""
+        shutil.rmtree(self.src / "modules", ignore_errors=True)
+        shutil.copytree(ROOT / "modules", self.src / "modules", ignore=shutil.ignore_patterns(".terraform*"))
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        for stale in self.workdir.glob("*.tf"):
+            stale.unlink()
+        for source in (ROOT / EXAMPLE).glob("*.tf"):
+            shutil.copy2(source, self.workdir / source.name)
+
+    def _terraform(self, env: dict[str, str], *args: str) -> str:
+        log = self.dir / "terraform.log"
+        with log.open("a") as out:
+            out.write(f"\n$ terraform {' '.join(args)}\n")
+            out.flush()
+            result = subprocess.run(
+                ["terraform", f"-chdir={self.workdir}", *args],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                check=False,
+            )
+            out.write(result.stdout)
+        if result.returncode != 0:
+            errors = [line for line in result.stdout.splitlines() if "Error:" in line]
+            reason = errors[0].strip(" │╷╵") if errors else f"exit status {result.returncode}"
+            raise StackError(f"terraform {args[0]} failed ({reason}); see {log}")
+        return result.stdout
+
+    def _env(self, endpoint: str) -> dict[str, str]:
+        return emulator.aws_env(endpoint, terraform.cli_env(self.dir / "terraform-cli"))
+
+    # Commands --------------------------------------------------------------------------------
+
+    def up(self) -> dict[str, object]:
+        _require_terraform()
+        if self._pid("gateway") is None and _port_in_use(self.port):  # fail before the slow part
+            raise StackError(f"port {self.port} is already in use; free it or pass --port")
+        self.dir.mkdir(parents=True, exist_ok=True)
+        endpoint = self._start_moto()
+        env = self._env(endpoint)
+        self._copy_config()
+        self._terraform(env, "init", "-input=false", "-no-color")
+        self._terraform(env, "apply", "-auto-approve", "-input=false", "-no-color")
+        outputs = {
+            name: value["value"]
+            for name, value in json.loads(self._terraform(env, "output", "-json", "-no-color")).items()
+        }
+        (self.dir / "outputs.json").write_text(json.dumps(outputs, indent=2) + "\n")
+        self._start_gateway(self._function_environment(endpoint, str(outputs["function_name"])))
+        return {"endpoint": endpoint, "local_url": f"http://{emulator.HOST}:{self.port}", **outputs}
+
+    def down(self) -> bool:
+        """Destroy and stop; False when there was nothing to do."""
+        did_something = False
+        endpoint = self._moto_endpoint()
+        if endpoint and self.state.exists():
+            _require_terraform()
+            self._terraform(self._env(endpoint), "destroy", "-auto-approve", "-input=false", "-no-color")
+            did_something = True
+        did_something |= self._stop("gateway")
+        did_something |= self._stop("moto")
+        for name in ("moto.endpoint", "outputs.json", "aws.env"):
+            (self.dir / name).unlink(missing_ok=True)
+        for state in (self.state, self.state.with_name("terraform.tfstate.backup")):
+            state.unlink(missing_ok=True)
+        return did_something
+
+    def _function_environment(self, endpoint: str, function_name: str) -> dict[str, str]:
+        """The applied function's environment, so the local app runs configured as deployed."""
+        import boto3  # a dev dependency; only `up` needs it
+
+        client = boto3.client(
+            "lambda",
+            endpoint_url=endpoint,
+            region_name=emulator.REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",  # noqa: S106 - moto accepts any credentials
+        )
+        config = client.get_function_configuration(FunctionName=function_name)
+        variables = dict(config.get("Environment", {}).get("Variables", {}))
+        return {**variables, "AWS_LAMBDA_FUNCTION_NAME": function_name}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A child of ours that exited stays a zombie until reaped; count it as gone.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _port_in_use(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        return sock.connect_ex((emulator.HOST, port)) == 0
+
+
+def _wait_for_health(url: str, process: subprocess.Popen[bytes] | None, log: Path) -> None:
+    deadline = time.monotonic() + 20
+    while True:
+        if process is not None and process.poll() is not None:
+            raise StackError(f"the gateway exited with status {process.returncode}; see {log}")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2):  # noqa: S310 - loopback only
+                return
+        except urllib.error.HTTPError:
+            return  # it answered
+        except (urllib.error.URLError, OSError):
+            if time.monotonic() > deadline:
+                raise StackError(f"the gateway did not answer on {url} within 20 s; see {log}") from None
+            time.sleep(0.1)
+
+
+def _require_terraform() -> None:
+    if shutil.which("terraform") is None:
+        raise StackError("terraform is not on PATH; install Terraform 1.10 or later (see mise.toml)")
+
+
+def _report(facts: dict[str, object], seconds: float) -> str:
+    endpoint = facts["endpoint"]
+    exports = (
+        f"export AWS_ENDPOINT_URL={endpoint} AWS_ACCESS_KEY_ID=testing "
+        f"AWS_SECRET_ACCESS_KEY=testing AWS_REGION={emulator.REGION}"
+    )
+    return "\n".join(
+        [
+            f"Local stack is up ({seconds:.1f} s): examples/complete applied to moto at {endpoint}.",
+            "",
+            f"  API URL (local, through the Lambda handler): {facts['local_url']}",
+            f"  API URL in the emulator (not served):        {facts['api_url']}",
+            f"  Function:       {facts['function_name']} (alias {facts['alias_name']}, "
+            f"version {facts['function_version']})",
+            f"  Repository URL: {facts['repository_url']}",
+            f"  Dashboard:      {facts['dashboard_name']}",
+            f"  Alarm topic:    {facts['alarm_topic_arn']}",
+            "",
+            "Point the AWS CLI or boto3 at the emulator:",
+            f"  {exports}",
+            f"  aws lambda get-alias --function-name {facts['function_name']} --name {facts['alias_name']}",
+            f"  (or: boto3.client('lambda', endpoint_url='{endpoint}'), with the same variables)",
+            "",
+            f"  curl {facts['local_url']}/hello",
+            "Stop with: make down",
+        ]
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.stack", description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["up", "down"])
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port of the local API (default {DEFAULT_PORT})"
+    )
+    args = parser.parse_args(argv)
+
+    stack = Stack(Path(os.environ.get("STACK_DIR", ROOT / ".local" / "stack")).resolve(), args.port)
+    started = time.monotonic()
+    try:
+        if args.command == "up":
+            facts = stack.up()
+            (stack.dir / "aws.env").write_text(
+                "".join(
+                    f"export {key}={value}\n"
+                    for key, value in emulator.aws_env(str(facts["endpoint"])).items()
+                )
+            )
+            print(_report(facts, time.monotonic() - started))
+        elif stack.down():
+            print(f"Local stack is down: destroyed and stopped ({time.monotonic() - started:.1f} s).")
+        else:
+            print("Local stack is not running; nothing to do.")
+    except StackError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"error: interrupted; run `python -m tools.stack {args.command}` again", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
