@@ -1,0 +1,55 @@
+"""`python -m ci.tool_versions`: the tool versions pinned in mise.toml, as step outputs.
+
+mise.toml is the one place versions are pinned (developers run `mise install`); workflows read it
+here instead of repeating the numbers: `terraform=1.11.4`, `terragrunt=...` lines appended to
+$GITHUB_OUTPUT (or printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+REQUIRED = ("terraform", "terragrunt")
+EXACT = re.compile(r"^\d+\.\d+\.\d+$")
+
+
+def versions(path: Path) -> dict[str, str]:
+    tools = tomllib.loads(path.read_text()).get("tools") or {}
+    found: dict[str, str] = {}
+    for name in REQUIRED:
+        value = tools.get(name)
+        if isinstance(value, dict):
+            value = value.get("version")
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if not isinstance(value, str) or not EXACT.match(value.removeprefix("v")):
+            raise ValueError(f"{path}: [tools] {name} must be an exact version like 1.2.3, not {value!r}")
+        found[name] = value.removeprefix("v")
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ci.tool_versions", description=__doc__.splitlines()[0])
+    parser.add_argument("--file", type=Path, default=Path("mise.toml"))
+    args = parser.parse_args(argv)
+    try:
+        found = versions(args.file)
+    except (OSError, ValueError, tomllib.TOMLDecodeError) as exc:
+        print(f"tool_versions: {exc}", file=sys.stderr)
+        return 1
+    lines = "".join(f"{name}={version}\n" for name, version in found.items())
+    output = os.environ.get("GITHUB_OUTPUT")
+    if output:
+        with open(output, "a") as stream:
+            stream.write(lines)
+    print(lines, end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
