@@ -14,7 +14,7 @@ PORT ?= 8000
 # Extra pytest arguments, e.g. `make test ARGS="-m 'not emulator'"`.
 ARGS ?=
 
-.PHONY: help run test lint fmt bench up down image image-test promote lock clean
+.PHONY: help run test lint fmt bench up down image image-test promote pin lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-12s %s\n", $$1, $$2}'
@@ -68,6 +68,9 @@ image-test: ## Run the image under the Runtime Interface Emulator and invoke it 
 
 promote: $(VENV)/.installed ## Carry dev's pinned values into prod: make promote FROM=dev TO=prod
 	$(PY) -m tools.promote --from "$(FROM)" --to "$(TO)"
+
+pin: $(VENV)/.installed ## Pin an image digest in one environment: make pin ENV=dev IMAGE=<repo>@sha256:... [VERSION=...]
+	$(PY) -m tools.promote --pin "$(ENV)" --image "$(IMAGE)" $(if $(VERSION),--app-version "$(VERSION)")
 
 lock: $(VENV)/.installed ## Re-resolve requirements.txt (hash-locked) from pyproject.toml
 	$(VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
