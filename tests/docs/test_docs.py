@@ -1,0 +1,132 @@
+"""The documentation is executable: its curl examples, links, make targets and ops commands are real."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shlex
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Server
+
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+DOCS = sorted(
+    {README, *ROOT.glob("docs/*.md"), *ROOT.glob("*/README.md"), *ROOT.glob("*/*/README.md")}
+    - set(ROOT.glob(".venv*/**/README.md"))
+)
+LOCAL = "http://127.0.0.1:8000"
+# What changes on every request: normalised on both sides before comparing.
+VOLATILE = [
+    (re.compile(r"(?im)^date: .*$"), "date: <date>"),
+    (re.compile(r"(?im)^x-request-id: .*$"), "x-request-id: <id>"),
+    (re.compile(r'"request_id":"[^"]*"'), '"request_id":"<id>"'),
+]
+
+
+def rel(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def normalise(text: str) -> str:
+    for pattern, replacement in VOLATILE:
+        text = pattern.sub(replacement, text)
+    return "\n".join(line.rstrip() for line in text.strip().replace("\r\n", "\n").splitlines())
+
+
+def console_examples(path: Path) -> list[tuple[str, str]]:
+    """(command, expected output) for every `$ curl ...` line in ```console blocks."""
+    examples: list[tuple[str, str]] = []
+    for block in re.findall(r"```console\n(.*?)```", path.read_text(), flags=re.S):
+        command, output = None, []
+        for line in block.splitlines():
+            if line.startswith("$ "):
+                if command is not None:
+                    examples.append((command, "\n".join(output)))
+                command, output = line[2:], []
+            else:
+                output.append(line)
+        if command is not None:
+            examples.append((command, "\n".join(output)))
+    return [(c, o) for c, o in examples if c.startswith("curl ")]
+
+
+README_EXAMPLES = console_examples(README)
+
+
+def test_the_readme_shows_a_curl_example_for_every_endpoint() -> None:
+    commands = " ".join(command for command, _ in README_EXAMPLES)
+    for endpoint in ("/hello", "/echo", "/health", "/openapi.json"):
+        assert f"{LOCAL}{endpoint}" in commands, f"README has no curl example for {endpoint}"
+
+
+@pytest.mark.parametrize(("command", "expected"), README_EXAMPLES, ids=[c for c, _ in README_EXAMPLES])
+def test_readme_curl_example_gives_the_response_shown(live_app: Server, command: str, expected: str) -> None:
+    argv = [arg.replace(LOCAL, live_app.url) for arg in shlex.split(command)]
+    completed = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=True)
+    assert normalise(completed.stdout) == normalise(expected)
+
+
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor for a heading."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def anchors(path: Path) -> set[str]:
+    text = re.sub(r"```.*?```", "", path.read_text(), flags=re.S)
+    return {slug(m) for m in re.findall(r"^#+ (.+)$", text, flags=re.M)}
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=[str(d.relative_to(ROOT)) for d in DOCS])
+def test_every_relative_link_resolves(doc: Path) -> None:
+    text = re.sub(r"```.*?```", "", doc.read_text(), flags=re.S)
+    for target in LINK.findall(text):
+        if re.match(r"[a-z]+:", target):
+            continue  # http(s), mailto: outside this repository
+        file_part, _, anchor = target.partition("#")
+        resolved = (doc.parent / file_part).resolve() if file_part else doc
+        assert resolved.exists(), f"{rel(doc)} links to missing {target}"
+        if anchor and resolved.suffix == ".md":
+            assert anchor in anchors(resolved), f"{rel(doc)} links to missing anchor {target}"
+
+
+def make_targets() -> set[str]:
+    return set(re.findall(r"^([a-z][a-z0-9-]*):", (ROOT / "Makefile").read_text(), flags=re.M))
+
+
+def ops_commands() -> set[str]:
+    from ops.cli import parser
+
+    subparsers = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return set(subparsers.choices)
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=[str(d.relative_to(ROOT)) for d in DOCS])
+def test_every_make_target_and_ops_command_named_exists(doc: Path) -> None:
+    text = doc.read_text()
+    for target in re.findall(r"\bmake ([a-z][a-z0-9-]*)", text):
+        assert target in make_targets(), (
+            f"{rel(doc)} names `make {target}`, which does not exist"
+        )
+    for command in re.findall(r"\b(?:python -m ops|ops) ([a-z][a-z-]*)", text):
+        if command in {"command", "package", "helper", "is", "and", "the", "cli"}:
+            continue  # prose, not a command
+        assert command in ops_commands(), (
+            f"{rel(doc)} names `ops {command}`, which does not exist"
+        )
+
+
+def test_the_checks_fail_on_broken_docs(tmp_path: Path) -> None:
+    broken = tmp_path / "README.md"
+    broken.write_text("See [the guide](docs/missing.md) and run `make deploy-everything`.\n")
+    with pytest.raises(AssertionError, match=r"missing docs/missing\.md"):
+        test_every_relative_link_resolves(broken)
+    with pytest.raises(AssertionError, match="deploy-everything"):
+        test_every_make_target_and_ops_command_named_exists(broken)
