@@ -79,10 +79,14 @@ def sync(github: GitHub, reports: list[tuple[str, str, str]], now: datetime) -> 
     return "no drift; no open issue" if states == {"clean"} else "left the issue as it is"
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ci.drift_issue", description=__doc__.splitlines()[0])
     parser.add_argument("--reports", type=Path, required=True, help="directory of <env>.md and <env>.json")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     try:
         reports = read_reports(args.reports)
         outcome = sync(GitHub.from_env(), reports, datetime.now(UTC))

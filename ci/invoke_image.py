@@ -202,14 +202,19 @@ def run(url: str, version: str | None, wait: float) -> int:
     return 1 if failures else 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ci.invoke_image", description=__doc__.splitlines()[0])
     parser.add_argument("--url", required=True, help=f"emulator invocation URL (…{INVOCATIONS_PATH})")
     parser.add_argument("--version", help="the APP_VERSION the image was built with (checked on /health)")
     parser.add_argument("--wait", type=float, default=30.0, help="seconds to wait for the emulator")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    cli = parser()
+    args = cli.parse_args(argv)
     if not args.url.startswith(("http://", "https://")):
-        parser.error(f"--url must be an http(s) URL, not {args.url!r}")
+        cli.error(f"--url must be an http(s) URL, not {args.url!r}")
     return run(args.url, args.version, args.wait)
 
 

@@ -45,11 +45,15 @@ def publish_sns(topic_arn: str, subject: str, text: str) -> None:
     boto3.client("sns").publish(TopicArn=topic_arn, Subject=clean, Message=text)
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ci.notify", description=__doc__.splitlines()[0])
     parser.add_argument("--title", required=True)
     parser.add_argument("--message-file", type=Path, help="details (e.g. the job summary); optional")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     webhook = os.environ.get("NOTIFY_WEBHOOK_URL", "").strip()
     topic = os.environ.get("NOTIFY_SNS_TOPIC_ARN", "").strip()
     if not webhook and not topic:

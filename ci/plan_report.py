@@ -171,7 +171,7 @@ def render(
     return document(head, tail, "Full output", log, limit)
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ci.plan_report", description=__doc__.splitlines()[0])
     parser.add_argument("--env", required=True, help="environment name, e.g. dev")
     parser.add_argument("--plans", type=Path, help="terragrunt --json-out-dir (holds <unit>/tfplan.json)")
@@ -182,7 +182,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--summary", type=Path, help="append it here too (e.g. $GITHUB_STEP_SUMMARY)")
     parser.add_argument("--status-file", type=Path, help="write {env, state, counts} as JSON here")
     parser.add_argument("--limit", type=int, default=GITHUB_BODY_LIMIT, help="maximum characters of Markdown")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     try:
         log = args.log.read_text(errors="replace") if args.log.exists() else ""
         plans = read_plans(args.plans)

@@ -199,7 +199,7 @@ def render(results: list[ToolResult], limit: int = GITHUB_BODY_LIMIT) -> str:
     return document("\n".join(head), tail, f"All findings ({len(findings)})", detail, limit)
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ci.scan_report", description=__doc__.splitlines()[0])
     parser.add_argument("--checkov", type=Path, help="Checkov --output json report")
     parser.add_argument("--trivy-config", type=Path, help="Trivy config scan, --format json")
@@ -207,7 +207,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, help="write the Markdown summary here")
     parser.add_argument("--summary", type=Path, help="append it here too (e.g. $GITHUB_STEP_SUMMARY)")
     parser.add_argument("--gate", action="store_true", help="exit 1 when a finding blocks the build")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     try:
         results = [
             read(args.checkov, "Checkov", checkov),

@@ -28,12 +28,16 @@ def pull_request_number(event_path: str | None) -> int:
         raise GitHubError(f"{event_path} is not a pull_request event payload") from None
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ci.sticky_comment", description=__doc__.splitlines()[0])
     parser.add_argument("--marker", required=True, help="which sticky comment, e.g. scan or plan-dev")
     parser.add_argument("--body-file", type=Path, required=True)
     parser.add_argument("--pr", type=int, help="pull request number (default: from the event payload)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     try:
         body = args.body_file.read_text()
         if len(body) > GITHUB_BODY_LIMIT:

@@ -33,10 +33,14 @@ def versions(path: Path) -> dict[str, str]:
     return found
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ci.tool_versions", description=__doc__.splitlines()[0])
     parser.add_argument("--file", type=Path, default=Path("mise.toml"))
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     try:
         found = versions(args.file)
     except (OSError, ValueError, tomllib.TOMLDecodeError) as exc:

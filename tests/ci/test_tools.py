@@ -1,0 +1,191 @@
+"""ci scripts that drive other tools (terragrunt, docker): run against recording stand-ins on PATH,
+since neither Terragrunt nor a Docker engine exists on these machines; and ci.invoke_image's
+error paths (its success path runs in tests/image/test_image_sh.py through tools/image.sh)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from ci import base_image, invoke_image, stack_outputs
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def stand_in(directory: Path, name: str, body: str) -> None:
+    """An executable `name` in `directory` running the Python `body` (argv in sys.argv)."""
+    directory.mkdir(exist_ok=True)
+    script = directory / name
+    script.write_text(f"#!{sys.executable}\n" + textwrap.dedent(body))
+    script.chmod(0o755)
+
+
+@pytest.fixture
+def bin_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    directory = tmp_path / "bin"
+    directory.mkdir()
+    monkeypatch.setenv("PATH", f"{directory}{os.pathsep}{os.environ['PATH']}")
+    return directory
+
+
+# --- stack outputs -------------------------------------------------------------------------------------
+
+OUTPUTS = {
+    "api-gateway": {"api_endpoint": {"value": "https://abc123.execute-api.eu-west-1.amazonaws.com", "type": "string",
+                                     "sensitive": False}, "api_id": {"value": "abc123", "sensitive": False}},
+    "lambda": {"function_name": {"value": "lambda-api-dev", "sensitive": False},
+               "version": {"value": "12", "sensitive": False},
+               "log_group_name": {"value": "/aws/lambda/lambda-api-dev", "sensitive": False}},
+    "monitoring": {"alarm_names": {"value": ["lambda-api-dev-errors", "lambda-api-dev-p99"], "sensitive": False}},
+    "ecr": {},
+}  # fmt: skip
+
+
+def live_tree(tmp_path: Path, outputs: dict[str, dict]) -> Path:
+    env = tmp_path / "live" / "dev"
+    for unit, values in outputs.items():
+        (env / unit).mkdir(parents=True)
+        (env / unit / "terragrunt.hcl").write_text("# unit\n")
+        (env / unit / "outputs.json").write_text(json.dumps(values))
+    (env / "env.hcl").write_text("locals {}\n")
+    cache = env / "lambda" / ".terragrunt-cache" / "x"
+    cache.mkdir(parents=True)
+    (cache / "terragrunt.hcl").write_text("# a copy terragrunt made: not a unit\n")
+    return env
+
+
+TERRAGRUNT = """
+import json, pathlib, sys
+args = sys.argv[1:]
+unit = pathlib.Path(args[args.index("--working-dir") + 1])
+assert args[args.index("--") + 1:] == ["output", "-json"], args
+assert "--log-disable" in args and "--non-interactive" in args
+if (unit / "broken").exists():
+    print("ERROR: no credentials", file=sys.stderr)
+    sys.exit(1)
+print((unit / "outputs.json").read_text())
+"""
+
+
+def test_stack_outputs_merges_the_units(
+    bin_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stand_in(bin_dir, "terragrunt", TERRAGRUNT)
+    env = live_tree(tmp_path, OUTPUTS)
+    github_output, alarms = tmp_path / "github_output", tmp_path / "alarms.txt"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(github_output))
+    assert stack_outputs.main(["--working-dir", str(env), "--alarms-file", str(alarms)]) == 0
+    assert github_output.read_text().splitlines() == [
+        "api_url=https://abc123.execute-api.eu-west-1.amazonaws.com",
+        "function_name=lambda-api-dev",
+        "function_version=12",
+        "log_group_name=/aws/lambda/lambda-api-dev",
+        'alarm_names=["lambda-api-dev-errors","lambda-api-dev-p99"]',
+    ]
+    assert alarms.read_text() == "lambda-api-dev-errors\nlambda-api-dev-p99\n"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda o: o["lambda"].pop("version"), "no unit under"),
+        (lambda o: o["ecr"].update(function_name={"value": "other", "sensitive": False}), "several units"),
+        (lambda o: o["lambda"]["log_group_name"].update(sensitive=True), "sensitive"),
+        (lambda o: o["lambda"]["function_name"].update(value="x\nfunction_version=999"), "unexpected value"),
+        (lambda o: o["monitoring"]["alarm_names"].update(value="one"), "must be a list"),
+    ],
+)
+def test_stack_outputs_refuses_what_it_cannot_trust(
+    bin_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], change, message: str
+) -> None:
+    stand_in(bin_dir, "terragrunt", TERRAGRUNT)
+    outputs = json.loads(json.dumps(OUTPUTS))
+    change(outputs)
+    env = live_tree(tmp_path, outputs)
+    assert stack_outputs.main(["--working-dir", str(env)]) == 1
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_stack_outputs_reports_a_failing_unit(
+    bin_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stand_in(bin_dir, "terragrunt", TERRAGRUNT)
+    env = live_tree(tmp_path, OUTPUTS)
+    (env / "lambda" / "broken").touch()
+    assert stack_outputs.main(["--working-dir", str(env)]) == 1
+    assert "terragrunt output failed (1): ERROR: no credentials" in capsys.readouterr().err
+    assert stack_outputs.main(["--working-dir", str(tmp_path / "nowhere")]) == 1
+    assert "no units" in capsys.readouterr().err
+
+
+# --- base image --------------------------------------------------------------------------------------
+
+DIGEST = "sha256:" + "ab" * 32
+DOCKER = f"""
+import sys
+args = sys.argv[1:]
+assert args[:3] == ["buildx", "imagetools", "inspect"], args
+if args[3] != "public.ecr.aws/lambda/python:3.13":
+    print("ERROR: not found: " + args[3], file=sys.stderr)
+    sys.exit(1)
+print("{DIGEST}")
+"""
+
+
+def test_base_image_pins_the_dockerfiles_tag(
+    bin_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stand_in(bin_dir, "docker", DOCKER)
+    github_output = tmp_path / "github_output"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(github_output))
+    assert base_image.main(["--dockerfile", str(ROOT / "Dockerfile")]) == 0
+    assert github_output.read_text() == f"reference=public.ecr.aws/lambda/python:3.13\ndigest=@{DIGEST}\n"
+
+
+def test_base_image_errors(bin_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    stand_in(bin_dir, "docker", DOCKER)
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM public.ecr.aws/lambda/python:3.12\n")
+    assert base_image.main(["--dockerfile", str(dockerfile)]) == 1
+    assert "cannot resolve public.ecr.aws/lambda/python:3.12: ERROR: not found" in capsys.readouterr().err
+    dockerfile.write_text("ARG BASE\nFROM ${BASE}\n")
+    assert base_image.main(["--dockerfile", str(dockerfile)]) == 1
+    assert "must name a tagged image" in capsys.readouterr().err
+
+
+# --- invoke_image error paths ------------------------------------------------------------------------
+
+
+def test_invoke_image_unreachable_emulator_is_one_line_per_check(capsys: pytest.CaptureFixture[str]) -> None:
+    from tools.emulator import free_port
+
+    url = f"http://127.0.0.1:{free_port()}{invoke_image.INVOCATIONS_PATH}"
+    assert invoke_image.main(["--url", url, "--wait", "0.3"]) == 1
+    out = capsys.readouterr().out
+    assert out.count("FAIL") == 5
+    assert "no answer from" in out
+    assert "Traceback" not in out
+    assert out.rstrip().endswith("0 of 5 checks passed")
+
+
+def test_invoke_image_flags_runtime_errors_and_wrong_shapes() -> None:
+    case = invoke_image.cases("1.0.0")[0]
+    good = {"statusCode": 200, "headers": {"Content-Type": "application/json",
+            "X-Request-ID": case.event["requestContext"]["requestId"]}, "body": '{"message": "Hello, World!"}'}  # fmt: skip
+    assert invoke_image.check(case, good) == []
+    assert invoke_image.check(case, {**good, "statusCode": 500}) == ["status 500, expected 200"]
+    assert "body is not JSON" in invoke_image.check(case, {**good, "body": "<html>"})[0]
+    problems = invoke_image.check(case, {**good, "headers": {}})
+    assert any("content-type" in p for p in problems)
+    assert any("x-request-id" in p for p in problems)
+    health = invoke_image.cases("1.0.0")[-1]
+    wrong_version = {**good, "headers": {**good["headers"], "X-Request-ID": health.event["requestContext"]["requestId"]},
+                     "body": '{"status": "ok", "version": "0.9.0"}'}  # fmt: skip
+    assert "expected" in invoke_image.check(health, wrong_version)[0]
