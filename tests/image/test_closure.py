@@ -14,12 +14,21 @@ import re
 import shutil
 import struct
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bench.image import build_closure, dockerfile_cmd, isolated_python, lambda_like_env, without_bytecode
+from bench.image import (
+    DOCKERFILE,
+    build_closure,
+    dockerfile_cmd,
+    instructions,
+    isolated_python,
+    lambda_like_env,
+    without_bytecode,
+)
 from tests.app.events import http_event
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,14 +66,15 @@ def distributions(directory: Path) -> set[str]:
     return {re.sub(r"[-_.]+", "-", path.name.split("-")[0]).lower() for path in directory.glob("*.dist-info")}
 
 
-def test_closure_holds_exactly_the_locked_runtime_distributions(closure: Path) -> None:
-    locked = {
-        re.sub(r"[-_.]+", "-", match).lower()
-        for match in re.findall(
-            r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", (ROOT / "requirements.txt").read_text(), re.M
-        )
+def distributions_locked() -> set[str]:
+    text = (ROOT / "requirements.txt").read_text()
+    return {
+        re.sub(r"[-_.]+", "-", m).lower() for m in re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", text, re.M)
     }
-    assert distributions(closure) == locked
+
+
+def test_closure_holds_exactly_the_locked_runtime_distributions(closure: Path) -> None:
+    assert distributions(closure) == distributions_locked()
     assert not {"uvicorn", "httpx", "boto3", "pytest", "moto"} & distributions(closure)
     assert (closure / "app" / "handler.py").is_file()
 
@@ -155,3 +165,41 @@ def test_a_dev_only_import_on_the_lambda_path_fails(closure: Path, tmp_path: Pat
     handler.write_text(handler.read_text() + "\nimport httpx  # a test client on the Lambda path\n")
     with pytest.raises(AssertionError, match="No module named 'httpx'"):
         probe(leaky, [http_event("GET", "/hello")], tmp_path)
+
+
+def builder_install_step() -> str:
+    """The builder stage's RUN that installs requirements.txt, exactly as the Dockerfile has it."""
+    runs = [arguments for keyword, arguments in instructions(DOCKERFILE.read_text()) if keyword == "RUN"]
+    return next(run for run in runs if "pip install" in run)
+
+
+@pytest.mark.parametrize("arch", ["amd64", "arm64"])
+def test_the_builder_step_installs_wheels_for_each_lambda_architecture(arch: str, tmp_path: Path) -> None:
+    # The Dockerfile's own shell, run here with this interpreter as python3: its architecture switch,
+    # the manylinux platform list and pip's flags must work for both targets on any build machine.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python3").symlink_to(sys.executable)
+    requirements = tmp_path / "requirements.txt"
+    shutil.copy(ROOT / "requirements.txt", requirements)
+    task_root = tmp_path / "task"
+    script = builder_install_step().replace("/tmp/requirements.txt", str(requirements))
+    result = subprocess.run(
+        ["sh", "-c", script],
+        env={"PATH": f"{bin_dir}:/usr/bin:/bin", "TARGETARCH": arch, "LAMBDA_TASK_ROOT": str(task_root),
+             "HOME": str(tmp_path), "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert distributions(task_root) == distributions_locked()
+    assert not list(task_root.rglob("*.pyc"))  # --no-compile: bytecode comes from compileall alone
+
+
+def test_the_builder_step_refuses_other_architectures(tmp_path: Path) -> None:
+    result = subprocess.run(
+        ["sh", "-c", builder_install_step()],
+        env={"PATH": "/usr/bin:/bin", "TARGETARCH": "s390x", "LAMBDA_TASK_ROOT": str(tmp_path)},
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "unsupported TARGETARCH 's390x'" in result.stderr
