@@ -150,45 +150,20 @@ run "explicit_cors_and_limits" {
   }
 }
 
-run "rejects_unqualified_function_arn" {
+run "rejects_bad_inputs" {
   command = plan
+
   variables {
+    # The unqualified function's invoke ARN: API Gateway must invoke the alias.
     lambda_alias_invoke_arn = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:api/invocations"
-  }
-  expect_failures = [var.lambda_alias_invoke_arn]
-}
-
-run "rejects_malformed_route" {
-  command = plan
-  variables {
-    routes = ["FETCH /hello"]
-  }
-  expect_failures = [var.routes]
-}
-
-run "rejects_credentials_with_any_origin" {
-  command = plan
-  variables {
+    routes                  = ["FETCH /hello"]
     cors = {
       allow_origins     = ["*"]
       allow_credentials = true
     }
-  }
-  expect_failures = [var.cors]
-}
-
-run "rejects_jwt_without_authorizer" {
-  command = plan
-  variables {
-    authorization_type = "JWT"
-  }
-  expect_failures = [var.authorizer_id]
-}
-
-run "rejects_integration_timeout_over_30s" {
-  command = plan
-  variables {
+    authorization_type     = "JWT" # without authorizer_id
     integration_timeout_ms = 60000
   }
-  expect_failures = [var.integration_timeout_ms]
+
+  expect_failures = [var.lambda_alias_invoke_arn, var.routes, var.cors, var.authorizer_id, var.integration_timeout_ms]
 }

@@ -123,26 +123,14 @@ run "customer_managed_key" {
   }
 }
 
-run "rejects_uppercase_name" {
+run "rejects_bad_inputs" {
   command = plan
-  variables {
-    name = "Team/API"
-  }
-  expect_failures = [var.name]
-}
 
-run "rejects_too_few_release_images" {
-  command = plan
   variables {
-    release_image_count = 2
-  }
-  expect_failures = [var.release_image_count]
-}
-
-run "rejects_bad_account_id" {
-  command = plan
-  variables {
+    name                    = "Team/API"
+    release_image_count     = 2
     lambda_pull_account_ids = ["1234"]
   }
-  expect_failures = [var.lambda_pull_account_ids]
+
+  expect_failures = [var.name, var.release_image_count, var.lambda_pull_account_ids]
 }

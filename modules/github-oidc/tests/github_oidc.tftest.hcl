@@ -118,8 +118,8 @@ run "policies_are_least_privilege" {
     condition = [
       for s in data.aws_iam_policy_document.deploy.statement : s.resources if s.sid == "LambdaFunction"
       ][0] == toset([
-      "arn:aws:lambda:us-east-1:123456789012:function:api*",
-      "arn:aws:lambda:us-east-1:123456789012:function:api*:*",
+        "arn:aws:lambda:us-east-1:123456789012:function:api*",
+        "arn:aws:lambda:us-east-1:123456789012:function:api*:*",
     ])
     error_message = "Lambda permissions must be scoped to the stack's name prefix."
   }
@@ -178,18 +178,13 @@ run "reuse_provider_by_arn" {
   }
 }
 
-run "rejects_malformed_repository" {
+run "rejects_bad_inputs" {
   command = plan
-  variables {
-    github_repository = "lambda-api"
-  }
-  expect_failures = [var.github_repository]
-}
 
-run "rejects_wildcard_environment" {
-  command = plan
   variables {
+    github_repository   = "lambda-api"
     deploy_environments = ["*"]
   }
-  expect_failures = [var.deploy_environments]
+
+  expect_failures = [var.github_repository, var.deploy_environments]
 }

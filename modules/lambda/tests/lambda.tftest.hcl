@@ -193,7 +193,7 @@ run "explicit_settings" {
   assert {
     condition = aws_lambda_function.this.environment[0].variables == tomap({
       MAX_BODY_BYTES = "1024", SERVICE_NAME = "hello-service", METRICS_NAMESPACE = "Team/Api",
-      APP_VERSION = "2026.11.1", LOG_LEVEL = "DEBUG",
+      APP_VERSION    = "2026.11.1", LOG_LEVEL = "DEBUG",
     })
     error_message = "Environment must merge the extra variables with the app's own (TRACE maps to the app's DEBUG)."
   }
@@ -233,82 +233,34 @@ run "terraform_owned_alias_with_canary" {
   }
 }
 
-run "rejects_small_memory" {
+# One run per set of bad values: each listed variable must reject its value (and nothing else fail).
+run "rejects_bad_inputs" {
   command = plan
-  variables {
-    memory_size = 64
-  }
-  expect_failures = [var.memory_size]
-}
 
-run "rejects_long_timeout" {
-  command = plan
   variables {
-    timeout = 901
+    name                  = "a-function-name-that-is-far-too-long-for-its-role-suffix"
+    memory_size           = 64
+    timeout               = 901
+    architecture          = "arm"
+    image_uri             = "123456789012.dkr.ecr.us-east-1.amazonaws.com/api:latest"
+    environment           = { AWS_REGION = "eu-west-1", SERVICE_NAME = "x" }
+    application_log_level = "WARN" # would drop the app's INFO access lines and metrics
+    log_retention_days    = 42
+    canary_version        = "3" # the pipeline owns the alias by default
   }
-  expect_failures = [var.timeout]
-}
 
-run "rejects_unknown_architecture" {
-  command = plan
-  variables {
-    architecture = "arm"
-  }
-  expect_failures = [var.architecture]
-}
-
-run "rejects_latest_tag" {
-  command = plan
-  variables {
-    image_uri = "123456789012.dkr.ecr.us-east-1.amazonaws.com/api:latest"
-  }
-  expect_failures = [var.image_uri]
+  expect_failures = [
+    var.name, var.memory_size, var.timeout, var.architecture, var.image_uri, var.environment,
+    var.application_log_level, var.log_retention_days, var.canary_version,
+  ]
 }
 
 run "rejects_non_ecr_image" {
   command = plan
+
   variables {
     image_uri = "docker.io/library/python:3.13"
   }
+
   expect_failures = [var.image_uri]
-}
-
-run "rejects_reserved_environment_names" {
-  command = plan
-  variables {
-    environment = { AWS_REGION = "eu-west-1", SERVICE_NAME = "x" }
-  }
-  expect_failures = [var.environment]
-}
-
-run "rejects_log_level_that_drops_access_logs" {
-  command = plan
-  variables {
-    application_log_level = "WARN"
-  }
-  expect_failures = [var.application_log_level]
-}
-
-run "rejects_retention_cloudwatch_does_not_offer" {
-  command = plan
-  variables {
-    log_retention_days = 42
-  }
-  expect_failures = [var.log_retention_days]
-}
-
-run "rejects_canary_on_externally_managed_alias" {
-  command = plan
-  variables {
-    canary_version = "3"
-  }
-  expect_failures = [var.canary_version]
-}
-
-run "rejects_overlong_name" {
-  command = plan
-  variables {
-    name = "a-function-name-that-is-far-too-long-for-its-role-suffix"
-  }
-  expect_failures = [var.name]
 }

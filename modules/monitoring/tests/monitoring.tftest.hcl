@@ -196,19 +196,14 @@ run "queries_can_be_turned_off" {
   }
 }
 
-run "rejects_more_datapoints_than_periods" {
+run "rejects_bad_inputs" {
   command = plan
+
   variables {
     evaluation_periods  = 2
     datapoints_to_alarm = 3
+    alarm_emails        = ["not-an-address"]
   }
-  expect_failures = [var.datapoints_to_alarm]
-}
 
-run "rejects_bad_email" {
-  command = plan
-  variables {
-    alarm_emails = ["not-an-address"]
-  }
-  expect_failures = [var.alarm_emails]
+  expect_failures = [var.datapoints_to_alarm, var.alarm_emails]
 }
