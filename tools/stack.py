@@ -177,7 +177,9 @@ class Stack:
         endpoint = self._moto_endpoint()
         if endpoint and self.state.exists():
             _require_terraform()
-            self._terraform(self._env(endpoint), "destroy", "-auto-approve", "-input=false", "-no-color")
+            self._terraform(
+                self._env(endpoint), "destroy", "-auto-approve", "-input=false", "-refresh=false", "-no-color"
+            )
             did_something = True
         did_something |= self._stop("gateway")
         did_something |= self._stop("moto")
