@@ -180,11 +180,12 @@ data "aws_iam_policy_document" "deploy" {
   }
 
   statement {
-    sid    = "StackTopics"
+    sid = "StackTopics"
+    # Publish: the pipeline's failure notices go to the stack's alarm topic.
     effect = "Allow"
     actions = [
       "sns:CreateTopic", "sns:DeleteTopic", "sns:GetSubscriptionAttributes", "sns:GetTopicAttributes",
-      "sns:ListSubscriptionsByTopic", "sns:ListTagsForResource", "sns:SetSubscriptionAttributes",
+      "sns:ListSubscriptionsByTopic", "sns:ListTagsForResource", "sns:Publish", "sns:SetSubscriptionAttributes",
       "sns:SetTopicAttributes", "sns:Subscribe", "sns:TagResource", "sns:Unsubscribe", "sns:UntagResource",
     ]
     resources = ["${local.arn_prefix.topic}*"]

@@ -20,7 +20,10 @@ locals {
     ["repo:${var.github_repository}:ref:refs/heads/${var.deploy_branch}"],
     [for env in var.deploy_environments : "repo:${var.github_repository}:environment:${env}"],
   )
-  plan_subjects = ["repo:${var.github_repository}:pull_request"]
+  plan_subjects = concat(
+    ["repo:${var.github_repository}:pull_request"],
+    [for branch in var.plan_branches : "repo:${var.github_repository}:ref:refs/heads/${branch}"],
+  )
 
   deploy_role_name   = "${var.name}-github-deploy"
   plan_role_name     = "${var.name}-github-plan"
@@ -110,7 +113,7 @@ resource "aws_iam_role_policy" "deploy" {
 
 resource "aws_iam_role" "plan" {
   name                 = local.plan_role_name
-  description          = "GitHub Actions read-only plan role for pull requests of ${var.github_repository}"
+  description          = "GitHub Actions read-only plan role for pull requests (and ${join(", ", var.plan_branches)}) of ${var.github_repository}"
   assume_role_policy   = data.aws_iam_policy_document.trust["plan"].json
   max_session_duration = var.max_session_duration
 

@@ -40,6 +40,17 @@ variable "deploy_environments" {
   }
 }
 
+variable "plan_branches" {
+  description = "Branches whose workflow runs (without an environment) may assume the read-only plan role, besides pull requests: e.g. a scheduled drift check on main."
+  type        = list(string)
+  default     = ["main"]
+
+  validation {
+    condition     = alltrue([for b in var.plan_branches : can(regex("^[A-Za-z0-9._/-]{1,255}$", b)) && !strcontains(b, "*")])
+    error_message = "Each plan_branches entry must be a plain branch name (no wildcards)."
+  }
+}
+
 variable "create_oidc_provider" {
   description = "Create the account's GitHub OIDC provider. An account holds one provider per URL: set false to reuse an existing one (oidc_provider_arn, or looked up by URL)."
   type        = bool

@@ -220,7 +220,10 @@ def check_iam(stack: Stack) -> None:
             "repo:example-org/lambda-api:environment:dev",
             "repo:example-org/lambda-api:environment:prod",
         },
-        "plan": {"repo:example-org/lambda-api:pull_request"},
+        "plan": {
+            "repo:example-org/lambda-api:pull_request",
+            "repo:example-org/lambda-api:ref:refs/heads/main",
+        },
     }
     for kind, expected in subjects.items():
         ci_role = iam.get_role(RoleName=f"{NAME}-github-{kind}")["Role"]

@@ -50,8 +50,8 @@ run "trust_is_exact" {
   }
 
   assert {
-    condition     = output.plan_subjects == ["repo:example-org/lambda-api:pull_request"]
-    error_message = "The plan role must trust pull requests only."
+    condition     = output.plan_subjects == ["repo:example-org/lambda-api:pull_request", "repo:example-org/lambda-api:ref:refs/heads/main"]
+    error_message = "The plan role must trust pull requests and the main branch (drift checks) only."
   }
 
   assert {
@@ -184,7 +184,8 @@ run "rejects_bad_inputs" {
   variables {
     github_repository   = "lambda-api"
     deploy_environments = ["*"]
+    plan_branches       = ["release/*"]
   }
 
-  expect_failures = [var.github_repository, var.deploy_environments]
+  expect_failures = [var.github_repository, var.deploy_environments, var.plan_branches]
 }
