@@ -9,6 +9,7 @@ files, logs, a copy of the Terraform code, its state) lives under `.local/stack/
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -159,17 +160,36 @@ class Stack:
             raise StackError(f"port {self.port} is already in use; free it or pass --port")
         self.dir.mkdir(parents=True, exist_ok=True)
         endpoint = self._start_moto()
-        env = self._env(endpoint)
-        self._copy_config()
-        self._terraform(env, "init", "-input=false", "-no-color")
-        self._terraform(env, "apply", "-auto-approve", "-input=false", "-no-color")
-        outputs = {
-            name: value["value"]
-            for name, value in json.loads(self._terraform(env, "output", "-json", "-no-color")).items()
-        }
-        (self.dir / "outputs.json").write_text(json.dumps(outputs, indent=2) + "\n")
+        applied = self.dir / "applied.sha256"
+        outputs_file = self.dir / "outputs.json"
+        digest = _config_digest()
+        fresh = not (
+            self.state.exists()
+            and outputs_file.exists()
+            and applied.exists()
+            and applied.read_text() == digest
+        )
+        if fresh:
+            # First run, a new emulator, or changed Terraform code: (re)apply.
+            applied.unlink(missing_ok=True)
+            env = self._env(endpoint)
+            self._copy_config()
+            self._terraform(env, "init", "-input=false", "-no-color")
+            self._terraform(env, "apply", "-auto-approve", "-input=false", "-no-color")
+            outputs = {
+                name: value["value"]
+                for name, value in json.loads(self._terraform(env, "output", "-json", "-no-color")).items()
+            }
+            outputs_file.write_text(json.dumps(outputs, indent=2) + "\n")
+            applied.write_text(digest)
+        outputs = json.loads(outputs_file.read_text())
         self._start_gateway(self._function_environment(endpoint, str(outputs["function_name"])))
-        return {"endpoint": endpoint, "local_url": f"http://{emulator.HOST}:{self.port}", **outputs}
+        return {
+            "endpoint": endpoint,
+            "local_url": f"http://{emulator.HOST}:{self.port}",
+            "applied": fresh,
+            **outputs,
+        }
 
     def down(self) -> bool:
         """Destroy and stop; False when there was nothing to do."""
@@ -183,7 +203,7 @@ class Stack:
             did_something = True
         did_something |= self._stop("gateway")
         did_something |= self._stop("moto")
-        for name in ("moto.endpoint", "outputs.json", "aws.env"):
+        for name in ("moto.endpoint", "outputs.json", "aws.env", "applied.sha256"):
             (self.dir / name).unlink(missing_ok=True)
         for state in (self.state, self.state.with_name("terraform.tfstate.backup")):
             state.unlink(missing_ok=True)
@@ -203,6 +223,14 @@ class Stack:
         config = client.get_function_configuration(FunctionName=function_name)
         variables = dict(config.get("Environment", {}).get("Variables", {}))
         return {**variables, "AWS_LAMBDA_FUNCTION_NAME": function_name}
+
+
+def _config_digest() -> str:
+    """A digest of the Terraform code `up` applies, to tell whether a running stack is current."""
+    digest = hashlib.sha256()
+    for path in sorted([*(ROOT / "modules").rglob("*.tf"), *(ROOT / EXAMPLE).glob("*.tf")]):
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def _alive(pid: int) -> bool:
@@ -253,7 +281,9 @@ def _report(facts: dict[str, object], seconds: float) -> str:
     )
     return "\n".join(
         [
-            f"Local stack is up ({seconds:.1f} s): examples/complete applied to moto at {endpoint}.",
+            f"Local stack is up ({seconds:.1f} s): examples/complete "
+            + ("applied" if facts["applied"] else "unchanged since it was applied")
+            + f" to moto at {endpoint}.",
             "",
             f"  API URL (local, through the Lambda handler): {facts['local_url']}",
             f"  API URL in the emulator (not served):        {facts['api_url']}",

@@ -71,6 +71,7 @@ def test_up_and_down_are_idempotent_and_leave_no_process(tmp_path: Path) -> None
         assert f"Repository URL: {facts['repository_url']}" in out
         assert "export AWS_ENDPOINT_URL=http://127.0.0.1:" in out
         assert "AWS_ACCESS_KEY_ID=testing" in out
+        assert "examples/complete applied to moto" in out
         print(f"make up took {up_seconds:.1f} s")  # shown with -s; the figure the README quotes
 
         started = pids(directory)
@@ -84,6 +85,7 @@ def test_up_and_down_are_idempotent_and_leave_no_process(tmp_path: Path) -> None
         again = stack("up", directory, port)
         assert again.returncode == 0, again.stdout + again.stderr
         assert pids(directory) == started, "a second `up` must reuse the running processes"
+        assert "unchanged since it was applied" in again.stdout
         assert f"Repository URL: {facts['repository_url']}" in again.stdout
 
         down = stack("down", directory, port)
