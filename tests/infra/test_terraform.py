@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import shutil
@@ -202,6 +203,12 @@ def test_example_outputs_what_users_need() -> None:
 
 
 def test_default_image_command_is_the_apps_handler() -> None:
-    from app import handler
-
-    assert callable(handler.handler)
+    """The handler the function's CMD names can be imported from the app, and is the contract's."""
+    variables = _hcl(ROOT / "modules" / "lambda" / "variables.tf")["variable"]
+    (command,) = [
+        body["default"] for block in variables for name, body in block.items() if name == '"image_command"'
+    ]
+    (target,) = [item.strip('"') for item in command]
+    assert target == "app.handler.handler"
+    module_name, attribute = target.rsplit(".", 1)
+    assert callable(getattr(importlib.import_module(module_name), attribute))
