@@ -34,6 +34,17 @@ data "aws_iam_policy_document" "plan" {
   }
 
   statement {
+    sid    = "CiRolesRead"
+    effect = "Allow"
+    # So a scheduled drift check can also plan this module's own unit (applied by an administrator).
+    actions = [
+      "iam:GetOpenIDConnectProvider", "iam:GetPolicy", "iam:GetPolicyVersion", "iam:GetRole", "iam:GetRolePolicy",
+      "iam:ListAttachedRolePolicies", "iam:ListRolePolicies",
+    ]
+    resources = concat(local.ci_role_arns, [local.boundary_arn, local.oidc_provider_arn])
+  }
+
+  statement {
     sid       = "LogGroupsRead"
     effect    = "Allow"
     actions   = ["logs:ListTagsForResource", "logs:ListTagsLogGroup"]
