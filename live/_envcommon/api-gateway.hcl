@@ -1,0 +1,35 @@
+# The HTTP API in front of the function's alias (modules/api-gateway). Shared by
+# live/dev/api-gateway and live/prod/api-gateway.
+
+locals {
+  env = read_terragrunt_config(find_in_parent_folders("env.hcl")).locals
+}
+
+terraform {
+  source = "${dirname(find_in_parent_folders("root.hcl"))}/modules//api-gateway"
+}
+
+dependency "lambda" {
+  config_path = "${get_terragrunt_dir()}/../lambda"
+
+  mock_outputs = {
+    function_name    = "mock-function"
+    alias_name       = "live"
+    alias_invoke_arn = "arn:aws:apigateway:${local.env.region}:lambda:path/2015-03-31/functions/arn:aws:lambda:${local.env.region}:${local.env.account_id}:function:mock-function:live/invocations"
+  }
+  mock_outputs_allowed_terraform_commands = ["validate", "plan"]
+  mock_outputs_merge_strategy_with_state  = "shallow"
+}
+
+inputs = {
+  lambda_function_name    = dependency.lambda.outputs.function_name
+  lambda_alias_name       = dependency.lambda.outputs.alias_name
+  lambda_alias_invoke_arn = dependency.lambda.outputs.alias_invoke_arn
+
+  cors = {
+    allow_origins = local.env.cors_allow_origins
+  }
+  throttling_burst_limit = local.env.api_throttling_burst_limit
+  throttling_rate_limit  = local.env.api_throttling_rate_limit
+  log_retention_days     = local.env.log_retention_days
+}

@@ -1,0 +1,38 @@
+# The CI roles of the environment's account (modules/github-oidc): GitHub Actions' OIDC provider (one
+# per account), a deploy role for this environment's GitHub environment and a read-only plan role.
+# Shared by live/dev/github-oidc and live/prod/github-oidc.
+#
+# The CI roles can neither read the OIDC provider nor change themselves, so `run --all` leaves this
+# unit out; its outputs stay readable for the units that depend on it. An administrator applies it
+# once per account, before the first pipeline run:
+#
+#   terragrunt apply --working-dir live/<env>/github-oidc --backend-bootstrap
+
+locals {
+  project = read_terragrunt_config(find_in_parent_folders("project.hcl")).locals
+  env     = read_terragrunt_config(find_in_parent_folders("env.hcl")).locals
+
+  # root.hcl's remote_state bucket, spelt the same way (tests/live checks that the two agree).
+  state_bucket = "${local.project.name}-tfstate-${local.env.account_id}-${local.env.region}"
+}
+
+terraform {
+  source = "${dirname(find_in_parent_folders("root.hcl"))}/modules//github-oidc"
+}
+
+exclude {
+  if                   = true
+  actions              = ["all_except_output"]
+  exclude_dependencies = false
+}
+
+inputs = {
+  github_repository    = local.project.github_repository
+  create_oidc_provider = local.env.create_github_oidc_provider
+  deploy_branch        = local.env.github_deploy_branch
+  deploy_environments  = [local.env.environment]
+
+  # State of this environment only: keys are live/<env>/<unit>/terraform.tfstate (root.hcl).
+  state_bucket_name = local.state_bucket
+  state_key_prefix  = "live/${local.env.environment}/"
+}

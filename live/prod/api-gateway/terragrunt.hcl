@@ -1,0 +1,11 @@
+# The api-gateway unit of this environment. Its configuration is shared by every environment
+# (live/_envcommon/api-gateway.hcl); the environment's values come from ../env.hcl.
+
+include "root" {
+  path = find_in_parent_folders("root.hcl")
+}
+
+include "envcommon" {
+  path   = "${dirname(find_in_parent_folders("root.hcl"))}/live/_envcommon/api-gateway.hcl"
+  expose = true
+}
