@@ -218,7 +218,8 @@ resource "aws_lambda_function" "this" {
 ################################################################################
 
 # The release pipeline shifts this alias between versions (weighted canary, rollback); Terraform
-# creates it once and leaves its target alone afterwards.
+# creates it once and leaves its target alone afterwards. `ops release` records the version it
+# replaced in the description (`ops: previous=N`, read by `ops rollback`), so that is left alone too.
 resource "aws_lambda_alias" "external" {
   count = var.alias_managed_externally ? 1 : 0
 
@@ -228,7 +229,7 @@ resource "aws_lambda_alias" "external" {
   function_version = aws_lambda_function.this.version
 
   lifecycle {
-    ignore_changes = [function_version, routing_config]
+    ignore_changes = [function_version, routing_config, description]
   }
 }
 

@@ -486,11 +486,13 @@ def test_alias_moved_by_the_pipeline_is_left_alone(stack: Stack) -> None:
     )
     assert len(versions) >= 2, "the re-apply should have published another version"
     stable, canary = str(versions[-2]), str(versions[-1])
-    # What `ops release --canary` does: keep the stable version, send a share to the new one.
+    # What `ops release --canary` does: keep the stable version, send a share to the new one, and
+    # record the version it replaces (read back by `ops rollback`).
     client.update_alias(
         FunctionName=NAME,
         Name="live",
         FunctionVersion=stable,
+        Description=f"ops: previous={stable}",
         RoutingConfig={"AdditionalVersionWeights": {canary: 0.1}},
     )
 
@@ -498,6 +500,7 @@ def test_alias_moved_by_the_pipeline_is_left_alone(stack: Stack) -> None:
     alias = client.get_alias(FunctionName=NAME, Name="live")
     assert alias["FunctionVersion"] == stable
     assert alias["RoutingConfig"]["AdditionalVersionWeights"] == {canary: 0.1}
+    assert alias["Description"] == f"ops: previous={stable}"
 
 
 def _gone(call: Any, *codes: str) -> bool:
