@@ -68,7 +68,6 @@ generate "provider" {
         tags = ${jsonencode(local.tags)}
       }
     %{~if local.emulated}
-
       # AWS_ENDPOINT_URL points at a local emulator: dummy credentials, no instance metadata.
       # The account id is still requested (sts:GetCallerIdentity) so allowed_account_ids holds.
       skip_credentials_validation = true

@@ -1,0 +1,390 @@
+"""The live tree's contract (issue 4), as checks that return problems: an empty list means it holds.
+
+Each check takes a `Tree` (the repository's root.hcl, live/ and modules/, evaluated by
+tests/live/terragrunt.py the way Terragrunt would) and names what is wrong in one line per problem.
+tests/live/test_tree.py runs them on the repository and on broken copies.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import hcl2
+from hcl2.utils import SerializationOptions
+
+from tests.live import terragrunt as tg
+
+ENVIRONMENTS = ("dev", "prod")
+ROOT_INCLUDE = 'find_in_parent_folders("root.hcl")'
+MOCK_COMMANDS = ["validate", "plan"]
+DEFAULT_TAGS = {"project", "environment", "managed-by", "repository"}
+EMULATOR_PROVIDER_SETTINGS = ("skip_credentials_validation", "skip_metadata_api_check", "s3_use_path_style")
+# The unit whose roles CI cannot manage (see live/_envcommon/github-oidc.hcl).
+CI_ROLES_UNIT = "github-oidc"
+
+
+@dataclass
+class Tree:
+    """The live tree evaluated for `plan` with mocks, on AWS and (lazily) with AWS_ENDPOINT_URL set."""
+
+    root: Path
+    terraform_env: Mapping[str, str]
+    workdir: Path
+    problems: list[str] = field(default_factory=list)  # what kept the tree from evaluating
+    _evaluated: dict[bool, dict[Path, tg.Unit]] = field(default_factory=dict)
+
+    def evaluate(self, emulated: bool) -> dict[Path, tg.Unit]:
+        if emulated not in self._evaluated:
+            env = {"AWS_ENDPOINT_URL": "http://127.0.0.1:5000"} if emulated else {}
+            name = "emulated" if emulated else "aws"
+            units = unit_dirs(self.root)
+            try:
+                result = tg.evaluate(self.root, units, self.terraform_env, self.workdir / name, env=env)
+            except tg.EvalError as exc:
+                self.problems.append(f"the tree does not evaluate ({name}): {_first_error(str(exc))}")
+                # Again with the inputs that fail set to null, to check everything else.
+                result = tg.evaluate(
+                    self.root, units, self.terraform_env, self.workdir / f"{name}-safe", env=env, safe=True
+                )
+            self._evaluated[emulated] = result
+        return self._evaluated[emulated]
+
+    @property
+    def units(self) -> dict[Path, tg.Unit]:
+        return self.evaluate(emulated=False)
+
+    @property
+    def emulated(self) -> dict[Path, tg.Unit]:
+        return self.evaluate(emulated=True)
+
+    def name(self, path: Path) -> str:
+        return str(path.relative_to(self.root))
+
+
+def _first_error(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("Error:")]
+    detail = [
+        line for line in lines if not line.startswith(("Error:", "on ", "│", "╷", "╵", "terraform console"))
+    ]
+    return " ".join((errors[:1] or lines[:1]) + detail[-1:])
+
+
+def unit_dirs(root: Path) -> list[Path]:
+    return sorted(path.parent for path in (root / "live").glob("*/*/terragrunt.hcl"))
+
+
+def hcl_files(root: Path) -> list[Path]:
+    return [root / "root.hcl", *sorted((root / "live").rglob("*.hcl"))]
+
+
+@cache
+def module_interface(module: Path) -> tuple[dict[str, bool], frozenset[str]]:
+    """A module's variables (name -> required) and output names."""
+    variables: dict[str, bool] = {}
+    outputs: set[str] = set()
+    for path in sorted(module.glob("*.tf")):
+        data = hcl2.loads(path.read_text())
+        for block in data.get("variable", []):
+            for label, body in block.items():
+                if not label.startswith("__"):
+                    variables[label.strip('"')] = "default" not in body
+        for block in data.get("output", []):
+            outputs.update(label.strip('"') for label in block if not label.startswith("__"))
+    return variables, frozenset(outputs)
+
+
+def module_dir(unit: tg.Unit) -> Path | None:
+    """The module directory terraform.source names, when it is a local path."""
+    source = unit.value.get("source")
+    if not source or "::" in source or "?" in source:
+        return None
+    base, _, sub = source.partition("//")
+    return (Path(base) / sub).resolve()
+
+
+# ---------------------------------------------------------------------------------------------------
+
+
+def evaluation(tree: Tree) -> list[str]:
+    tree.evaluate(emulated=False)
+    tree.evaluate(emulated=True)
+    return list(tree.problems)
+
+
+def parsed_and_formatted(tree: Tree) -> list[str]:
+    """Every .hcl parses, and `terraform fmt` would change nothing (it reads HCL on stdin)."""
+    problems = []
+    for path in hcl_files(tree.root):
+        text = path.read_text()
+        try:
+            hcl2.loads(text)
+        except Exception as exc:  # lark raises several error types
+            problems.append(f"{tree.name(path)}: does not parse: {str(exc).splitlines()[0]}")
+            continue
+        result = subprocess.run(
+            ["terraform", "fmt", "-no-color", "-"],
+            input=text,
+            capture_output=True,
+            text=True,
+            env=dict(tree.terraform_env),
+            timeout=60,
+            check=False,
+        )
+        if result.returncode != 0:
+            problems.append(f"{tree.name(path)}: terraform fmt failed: {result.stderr.strip()[:200]}")
+        elif result.stdout != text:
+            problems.append(f"{tree.name(path)}: not formatted (terraform fmt - < {tree.name(path)})")
+    return problems
+
+
+def units_include_root(tree: Tree) -> list[str]:
+    problems = []
+    for stray in [tree.root / "terragrunt.hcl", tree.root / "live" / "terragrunt.hcl"]:
+        if stray.exists():
+            problems.append(
+                f"{tree.name(stray)}: a root config named terragrunt.hcl is deprecated; use root.hcl"
+            )
+    for path, unit in tree.units.items():
+        block = unit.config.includes.get("root")
+        if block is None or re.sub(r"\s", "", block.get("path", "")) != ROOT_INCLUDE.replace(" ", ""):
+            problems.append(f'{tree.name(path)}: no include "root" {{ path = {ROOT_INCLUDE} }}')
+        elif unit.includes["root"] != (tree.root / "root.hcl").resolve():
+            problems.append(f"{tree.name(path)}: include root resolves to {unit.includes['root']}")
+    return problems
+
+
+def sources_resolve(tree: Tree) -> list[str]:
+    problems = []
+    for path, unit in tree.units.items():
+        module = module_dir(unit)
+        source = unit.value.get("source")
+        if module is None:
+            problems.append(
+                f"{tree.name(path)}: terraform.source {source!r} is not a module in this repository"
+            )
+        elif not module.is_dir() or not any(module.glob("*.tf")):
+            problems.append(f"{tree.name(path)}: terraform.source {source!r} is no module (no {module})")
+        elif not module.is_relative_to((tree.root / "modules").resolve()):
+            problems.append(f"{tree.name(path)}: terraform.source {source!r} is outside modules/")
+    return problems
+
+
+def inputs_match_variables(tree: Tree) -> list[str]:
+    problems = []
+    for path, unit in tree.units.items():
+        module = module_dir(unit)
+        if module is None or not module.is_dir():
+            continue  # sources_resolve says why
+        variables, _ = module_interface(module)
+        inputs = unit.value.get("inputs")
+        if inputs is None:
+            problems.append(f"{tree.name(path)}: inputs do not evaluate")
+            continue
+        for name in sorted(set(inputs) - set(variables)):
+            problems.append(f"{tree.name(path)}: input {name!r} is not a variable of {tree.name(module)}")
+        for name in sorted(name for name, required in variables.items() if required and name not in inputs):
+            problems.append(
+                f"{tree.name(path)}: required variable {name!r} of {tree.name(module)} is not set"
+            )
+    return problems
+
+
+def dependency_outputs(tree: Tree) -> list[str]:
+    problems = []
+    for path, unit in tree.units.items():
+        declared = unit.value.get("dependencies", {})
+        for label, block in declared.items():
+            target = Path(block["config_path"])
+            if target not in tree.units:
+                problems.append(
+                    f"{tree.name(path)}: dependency {label!r} is no unit ({block['config_path']})"
+                )
+            elif target.parent != path.parent:
+                problems.append(f"{tree.name(path)}: dependency {label!r} is in another environment")
+        for label, output in sorted(tg.dependency_reads(unit), key=str):
+            where = f"{tree.name(path)}: dependency.{label}.outputs"
+            if label not in declared:
+                problems.append(f"{where}: no dependency {label!r} is declared")
+                continue
+            if output is None:
+                problems.append(f"{where} is read whole: read named outputs so they can be checked")
+                continue
+            target = tree.units.get(Path(declared[label]["config_path"]))
+            module = module_dir(target) if target else None
+            if module is not None and module.is_dir() and output not in module_interface(module)[1]:
+                problems.append(f"{where}.{output}: not an output of {tree.name(module)}")
+            if output not in declared[label]["mock_outputs"]:
+                problems.append(f"{where}.{output}: missing from its mock_outputs")
+        for label, block in declared.items():
+            target = tree.units.get(Path(block["config_path"]))
+            module = module_dir(target) if target else None
+            if module is not None and module.is_dir():
+                for name in sorted(set(block["mock_outputs"]) - module_interface(module)[1]):
+                    problems.append(
+                        f"{tree.name(path)}: mock output {label}.{name} is not an output of the module"
+                    )
+    return problems
+
+
+def mocks_restricted(tree: Tree) -> list[str]:
+    problems = []
+    for path, unit in tree.units.items():
+        for label, block in unit.value.get("dependencies", {}).items():
+            allowed = block["mock_outputs_allowed_terraform_commands"]
+            if sorted(allowed) != sorted(MOCK_COMMANDS):
+                problems.append(
+                    f"{tree.name(path)}: dependency {label!r} allows mocks for {allowed}, not {MOCK_COMMANDS}"
+                )
+            if block["mock_outputs_merge_strategy_with_state"] != "shallow":
+                problems.append(
+                    f"{tree.name(path)}: dependency {label!r} does not merge mocks with state shallowly"
+                )
+    return problems
+
+
+def environments_match(tree: Tree) -> list[str]:
+    """dev and prod: the same units, byte for byte, and env.hcl files setting the same documented keys."""
+    problems = []
+    live = tree.root / "live"
+    names = {
+        env: sorted(p.name for p in unit_dirs(tree.root) if p.parent.name == env) for env in ENVIRONMENTS
+    }
+    if names["dev"] != names["prod"]:
+        problems.append(f"live/dev has units {names['dev']}, live/prod has {names['prod']}")
+    for name in sorted(set(names["dev"]) & set(names["prod"])):
+        files = {
+            env: sorted(p.name for p in (live / env / name).iterdir() if p.is_file()) for env in ENVIRONMENTS
+        }
+        if files["dev"] != files["prod"]:
+            problems.append(f"{name}: live/dev/{name} holds {files['dev']}, live/prod/{name} {files['prod']}")
+            continue
+        for file in files["dev"]:
+            if (live / "dev" / name / file).read_bytes() != (live / "prod" / name / file).read_bytes():
+                problems.append(f"live/prod/{name}/{file} differs from live/dev/{name}/{file}")
+    keys = {env: set(tg.parse(live / env / "env.hcl").locals) for env in ENVIRONMENTS}
+    for extra in sorted(keys["prod"] - keys["dev"]):
+        problems.append(f"live/prod/env.hcl sets {extra!r}, which live/dev/env.hcl does not")
+    for extra in sorted(keys["dev"] - keys["prod"]):
+        problems.append(f"live/dev/env.hcl sets {extra!r}, which live/prod/env.hcl does not")
+    readme = (live / "README.md").read_text() if (live / "README.md").exists() else ""
+    for key in sorted(keys["dev"] | keys["prod"]):
+        if f"| `{key}` |" not in readme:
+            problems.append(f"env.hcl value {key!r} is not documented in live/README.md")
+    return problems
+
+
+PLAIN = SerializationOptions(strip_string_quotes=True, with_comments=False, explicit_blocks=False)
+
+
+def _provider(contents: str) -> dict[str, Any]:
+    """The one aws provider block of a generated provider.tf, as plain values."""
+    data = hcl2.loads(contents, serialization_options=PLAIN)
+    providers = [block["aws"] for block in data.get("provider", []) if "aws" in block]
+    return providers[0] if len(providers) == 1 else {}
+
+
+def state_and_provider(tree: Tree) -> list[str]:
+    """remote_state and the generated provider, with and without the emulator."""
+    problems = []
+    for emulated, units in ((False, tree.units), (True, tree.emulated)):
+        mode = "with AWS_ENDPOINT_URL" if emulated else "on AWS"
+        for path, unit in units.items():
+            name = tree.name(path)
+            env = tg.parse(path.parent / "env.hcl").locals
+            account, region = tg.static_string(env["account_id"]), tg.static_string(env["region"])
+            state = unit.value.get("remote_state") or {}
+            config = state.get("config", {})
+            expected = {
+                "encrypt": True,
+                "use_lockfile": True,
+                "key": f"{name}/terraform.tfstate",
+                "region": region,
+            }
+            for key, value in expected.items():
+                if config.get(key) != value:
+                    problems.append(
+                        f"{name} ({mode}): remote_state {key} = {config.get(key)!r}, not {value!r}"
+                    )
+            if state.get("backend") != "s3" or state.get("generate", {}).get("path") != "backend.tf":
+                problems.append(
+                    f"{name} ({mode}): remote_state is not an S3 backend generated into backend.tf"
+                )
+            if account not in config.get("bucket", "") or region not in config.get("bucket", ""):
+                problems.append(
+                    f"{name} ({mode}): state bucket {config.get('bucket')!r} is not per account and region"
+                )
+            if bool(config.get("force_path_style")) != emulated:
+                problems.append(f"{name} ({mode}): force_path_style is {config.get('force_path_style')!r}")
+            provider_block = unit.value.get("generate", {}).get("provider", {})
+            if provider_block.get("path") != "provider.tf":
+                problems.append(f"{name} ({mode}): no generate provider writing provider.tf")
+                continue
+            provider = _provider(provider_block["contents"])
+            if provider.get("region") != region:
+                problems.append(f"{name} ({mode}): provider region is {provider.get('region')!r}")
+            if provider.get("allowed_account_ids") != [account]:
+                problems.append(
+                    f"{name} ({mode}): provider allowed_account_ids is {provider.get('allowed_account_ids')}"
+                )
+            tags = (provider.get("default_tags") or [{}])[0].get("tags", {})
+            if set(tags) != DEFAULT_TAGS:
+                problems.append(
+                    f"{name} ({mode}): provider default_tags are {sorted(tags)}, not {sorted(DEFAULT_TAGS)}"
+                )
+            for setting in EMULATOR_PROVIDER_SETTINGS:
+                if (setting in provider) != emulated:
+                    problems.append(
+                        f"{name} ({mode}): provider setting {setting} {'missing' if emulated else 'set'}"
+                    )
+    return problems
+
+
+def ci_roles(tree: Tree) -> list[str]:
+    """github-oidc: left out of `run --all` (outputs readable), its state access matching remote_state."""
+    problems = []
+    for path, unit in tree.units.items():
+        exclude = unit.value.get("exclude")
+        if path.name == CI_ROLES_UNIT:
+            if (
+                not exclude
+                or exclude.get("if") is not True
+                or exclude.get("actions") != ["all_except_output"]
+            ):
+                problems.append(
+                    f"{tree.name(path)}: must be excluded from run --all except for output, got {exclude}"
+                )
+            inputs = unit.value.get("inputs") or {}
+            bucket = unit.value["remote_state"]["config"]["bucket"]
+            if inputs.get("state_bucket_name") != bucket:
+                problems.append(
+                    f"{tree.name(path)}: state_bucket_name {inputs.get('state_bucket_name')!r} is not {bucket!r}"
+                )
+            prefix = inputs.get("state_key_prefix", "")
+            for other in tree.units.values():
+                key = other.value["remote_state"]["config"]["key"]
+                if other.path.parent == path.parent and not key.startswith(prefix):
+                    problems.append(f"{tree.name(path)}: state_key_prefix {prefix!r} does not cover {key}")
+        elif exclude:
+            problems.append(f"{tree.name(path)}: excluded from run --all ({exclude})")
+    return problems
+
+
+CHECKS: dict[str, Callable[[Tree], list[str]]] = {
+    "parsed_and_formatted": parsed_and_formatted,
+    "evaluation": evaluation,
+    "units_include_root": units_include_root,
+    "sources_resolve": sources_resolve,
+    "inputs_match_variables": inputs_match_variables,
+    "dependency_outputs": dependency_outputs,
+    "mocks_restricted": mocks_restricted,
+    "environments_match": environments_match,
+    "state_and_provider": state_and_provider,
+    "ci_roles": ci_roles,
+}
