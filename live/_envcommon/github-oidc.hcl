@@ -2,9 +2,10 @@
 # per account), a deploy role for this environment's GitHub environment and a read-only plan role.
 # Shared by live/dev/github-oidc and live/prod/github-oidc.
 #
-# The CI roles can neither read the OIDC provider nor change themselves, so `run --all` leaves this
-# unit out; its outputs stay readable for the units that depend on it. An administrator applies it
-# once per account, before the first pipeline run:
+# The deploy role cannot change the CI roles or the OIDC provider, so `run --all apply` (and destroy)
+# leaves this unit out; `run --all plan` keeps it (the plan role may read it, so pull requests and the
+# drift check see its changes), and its outputs stay readable for the units that depend on it. An
+# administrator applies it once per account, before the first pipeline run, and after each change:
 #
 #   terragrunt apply --working-dir live/<env>/github-oidc --backend-bootstrap
 
@@ -22,7 +23,7 @@ terraform {
 
 exclude {
   if                   = true
-  actions              = ["all_except_output"]
+  actions              = ["apply", "destroy"]
   exclude_dependencies = false
 }
 

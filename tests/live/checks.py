@@ -347,7 +347,7 @@ def state_and_provider(tree: Tree) -> list[str]:
 
 
 def ci_roles(tree: Tree) -> list[str]:
-    """github-oidc: left out of `run --all` (outputs readable), its state access matching remote_state."""
+    """github-oidc: left out of `run --all apply/destroy` only, its state access matching remote_state."""
     problems = []
     for path, unit in tree.units.items():
         exclude = unit.value.get("exclude")
@@ -355,10 +355,11 @@ def ci_roles(tree: Tree) -> list[str]:
             if (
                 not exclude
                 or exclude.get("if") is not True
-                or exclude.get("actions") != ["all_except_output"]
+                or sorted(exclude.get("actions", [])) != ["apply", "destroy"]
+                or exclude.get("exclude_dependencies") is not False
             ):
                 problems.append(
-                    f"{tree.name(path)}: must be excluded from run --all except for output, got {exclude}"
+                    f"{tree.name(path)}: must be excluded from run --all apply and destroy only, got {exclude}"
                 )
             inputs = unit.value.get("inputs") or {}
             bucket = unit.value["remote_state"]["config"]["bucket"]

@@ -7,9 +7,9 @@ Terragrunt copies `modules//<unit>` into its cache, the generated provider.tf an
 written, the inputs are passed as TF_VAR_ variables (null ones in a .auto.tfvars.json file), and
 dependency outputs come from `terraform output -json` of the units applied before.
 
-Order: first what a pull request's `run --all plan` does on an empty environment (every unit but the
-CI roles planned on mocks), then the administrator's apply of github-oidc, then the apply of the
-others in dependency order. Not reproduced: `--backend-bootstrap` itself (the bucket is created here
+Order: what a pull request's `run --all plan` does on an empty environment (the units that read other
+units' outputs, planned on their mocks) alongside the administrator's first applies (github-oidc,
+excluded from `run --all apply`, and ecr), then the others applied in dependency order. Not reproduced: `--backend-bootstrap` itself (the bucket is created here
 with the same versioning, encryption and public access block; Terragrunt also adds a TLS-only policy)
 and Terragrunt's parallelism. moto runs as dev's account so `allowed_account_ids` is enforced, and the
 endpoint is `localhost`, where only path-style bucket addressing works.
@@ -154,8 +154,9 @@ class Rehearsal:
         return ProdPlan(module / "provider.tf", unit[unit_dir].value["inputs"])
 
     def run(self) -> None:
-        # A pull request's `run --all plan` on the empty environment (the CI roles are excluded from
-        # run --all), alongside the administrator's first applies: none of these reads another's state.
+        # A pull request's `run --all plan` on the empty environment (the units that read others'
+        # outputs, on mocks), alongside the administrator's first applies (github-oidc, ecr): none of
+        # these reads another's state.
         first = [(name, "plan") for name in APPLY_ORDER[2:]] + [(name, "apply") for name in APPLY_ORDER[:2]]
         units = {(name, command): self.evaluate(name, command) for name, command in first}
         for name, command in first:

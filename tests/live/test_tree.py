@@ -183,10 +183,10 @@ MUTANTS = [
     ),
     pytest.param(
         "live/_envcommon/github-oidc.hcl",
-        '  actions              = ["all_except_output"]',
-        '  actions              = ["plan"]',
+        '  actions              = ["apply", "destroy"]',
+        '  actions              = ["all"]',
         "ci_roles",
-        "live/dev/github-oidc: must be excluded from run --all except for output",
+        "live/dev/github-oidc: must be excluded from run --all apply and destroy only",
         id="ci-roles-in-run-all",
     ),
     pytest.param(
