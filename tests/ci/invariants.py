@@ -178,6 +178,29 @@ def oidc_only_where_aws_is_reached(tree: Tree) -> list[str]:
     return problems
 
 
+def pushes_pins(tree: Tree, job: dict[str, Any]) -> bool:
+    called = tree.called(job)
+    if called:
+        return any(pushes_pins(tree, j) for j in (called.data.get("jobs") or {}).values())
+    return any(
+        module == "ci.commit_pin"
+        for step in job.get("steps") or []
+        for module, _ in python_modules(str(step.get("run", "")))
+    )
+
+
+def write_access_only_to_push_pins(tree: Tree) -> list[str]:
+    """`contents: write` only where the pin commit is pushed; no job may write and reach AWS."""
+    problems = []
+    for name, job_id, job in tree.jobs():
+        grants = job.get("permissions") if isinstance(job.get("permissions"), dict) else {}
+        if grants.get("contents") == "write" and not pushes_pins(tree, job):
+            problems.append(f"{name}:{job_id}: `contents: write` without pushing a pin")
+        if not tree.called(job) and grants.get("contents") == "write" and reaches_aws(tree, job):
+            problems.append(f"{name}:{job_id}: writes to the repository and reaches AWS in one job")
+    return problems
+
+
 def timeouts_everywhere(tree: Tree) -> list[str]:
     return [
         f"{name}:{job_id}: no timeout-minutes"
@@ -442,6 +465,7 @@ RULES: list[Callable[[Tree], list[str]]] = [
     permissions_are_minimal_and_explicit,
     checkout_without_credentials,
     oidc_only_where_aws_is_reached,
+    write_access_only_to_push_pins,
     timeouts_everywhere,
     no_dangerous_triggers_or_inherited_secrets,
     no_expressions_in_run,

@@ -189,3 +189,95 @@ def test_invoke_image_flags_runtime_errors_and_wrong_shapes() -> None:
     wrong_version = {**good, "headers": {**good["headers"], "X-Request-ID": health.event["requestContext"]["requestId"]},
                      "body": '{"status": "ok", "version": "0.9.0"}'}  # fmt: skip
     assert "expected" in invoke_image.check(health, wrong_version)[0]
+
+
+# --- commit_pin ----------------------------------------------------------------------------------------
+
+
+def sh_git(cwd: Path, *args: str) -> str:
+    import subprocess
+
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}  # fmt: skip
+    return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True).stdout
+
+
+@pytest.fixture
+def repos(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A bare origin on disk, the job's checkout of it and a colleague's clone."""
+    origin, seed = tmp_path / "origin.git", tmp_path / "seed"
+    sh_git(tmp_path, "init", "--quiet", "--bare", "--initial-branch=main", str(origin))
+    (seed / "live" / "dev").mkdir(parents=True)
+    (seed / "live" / "dev" / "env.hcl").write_text('locals {\n  image_uri   = ""\n  app_version = ""\n}\n')
+    (seed / "README.md").write_text("x\n")
+    sh_git(tmp_path, "init", "--quiet", "--initial-branch=main", str(seed))
+    sh_git(seed, "add", ".")
+    sh_git(seed, "commit", "--quiet", "-m", "seed")
+    sh_git(seed, "remote", "add", "origin", str(origin))
+    sh_git(seed, "push", "--quiet", "origin", "main")
+    job, colleague = tmp_path / "job", tmp_path / "colleague"
+    sh_git(tmp_path, "clone", "--quiet", "--depth", "1", f"file://{origin}", str(job))
+    sh_git(tmp_path, "clone", "--quiet", str(origin), str(colleague))
+    return origin, job, colleague
+
+
+IMAGE = "111111111111.dkr.ecr.us-east-1.amazonaws.com/lambda-api-dev@sha256:" + "c" * 64
+
+
+def pin(repo: Path, image: str = IMAGE) -> None:
+    path = repo / "live" / "dev" / "env.hcl"
+    path.write_text(path.read_text().replace('image_uri   = ""', f'image_uri   = "{image}"'))
+
+
+def test_commit_pin_rebases_over_a_concurrent_push(
+    repos: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from ci import commit_pin
+
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    # As on a runner: no git identity anywhere, yet the rebase must re-commit the pin.
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    origin, job, colleague = repos
+    (colleague / "README.md").write_text("someone merged meanwhile\n")
+    sh_git(colleague, "commit", "--quiet", "-am", "another change")
+    sh_git(colleague, "push", "--quiet", "origin", "main")
+    pin(job)
+    assert commit_pin.main(["--environment", "dev", "--image", IMAGE, "--repo", str(job)]) == 0
+    log = sh_git(origin, "log", "--format=%an|%s", "main").splitlines()
+    assert log[0] == f"{commit_pin.BOT_NAME}|deploy: pin dev to sha256:cccccccccccc"
+    assert log[1] == "t|another change"
+    assert IMAGE in sh_git(origin, "show", "main:live/dev/env.hcl")
+    # Nothing new to pin: nothing committed.
+    assert commit_pin.main(["--environment", "dev", "--image", IMAGE, "--repo", str(job)]) == 0
+    assert len(sh_git(origin, "log", "--format=%s", "main").splitlines()) == 3
+
+
+def test_commit_pin_refuses_to_overwrite_another_pin(
+    repos: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ci import commit_pin
+
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    origin, job, colleague = repos
+    other = IMAGE.replace("c" * 64, "d" * 64)
+    pin(colleague, other)
+    sh_git(colleague, "commit", "--quiet", "-am", "another deploy pinned dev")
+    sh_git(colleague, "push", "--quiet", "origin", "main")
+    pin(job)
+    assert commit_pin.main(["--environment", "dev", "--image", IMAGE, "--repo", str(job)]) == 1
+    assert "conflicts with origin/main" in capsys.readouterr().err
+    assert other in sh_git(origin, "show", "main:live/dev/env.hcl")
+    assert commit_pin.main(["--environment", "../x", "--image", IMAGE, "--repo", str(job)]) == 2
+
+
+def test_commit_pin_authenticates_with_a_header_not_the_url() -> None:
+    from ci import commit_pin
+
+    assert commit_pin.auth_header({}) == []
+    flag, header = commit_pin.auth_header(
+        {"GITHUB_TOKEN": "s3cret", "GITHUB_SERVER_URL": "https://github.com"}
+    )
+    assert flag == "-c"
+    assert header.startswith("http.https://github.com/.extraheader=AUTHORIZATION: basic ")
+    assert "s3cret" not in header  # base64 of x-access-token:<token>, as actions/checkout does

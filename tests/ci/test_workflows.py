@@ -175,6 +175,20 @@ BREAKAGES = [
         "",
         "without `id-token: write`",
     ),
+    (
+        invariants.write_access_only_to_push_pins,
+        "ci.yml",
+        "    permissions:\n      contents: read\n    strategy:",
+        "    permissions:\n      contents: write\n    strategy:",
+        "without pushing a pin",
+    ),
+    (
+        invariants.write_access_only_to_push_pins,
+        "_deploy.yml",
+        "    permissions:\n      contents: read\n      id-token: write # OIDC",
+        "    permissions:\n      contents: write\n      id-token: write # OIDC",
+        "reaches AWS in one job",
+    ),
     (invariants.timeouts_everywhere, "drift.yml", "    timeout-minutes: 10\n", "", "timeout"),
     (
         invariants.no_dangerous_triggers_or_inherited_secrets,
