@@ -78,6 +78,23 @@ generate "provider" {
   EOF
 }
 
+# The modules accept AWS provider versions from 5.100 up to 7.0; the environments run the 5.x line the
+# modules are tested with. Moving to a new major version is a change made here, deliberately.
+generate "provider_version" {
+  path      = "provider_version_override.tf"
+  if_exists = "overwrite_terragrunt"
+  contents  = <<-EOF
+    terraform {
+      required_providers {
+        aws = {
+          source  = "hashicorp/aws"
+          version = "~> 5.100"
+        }
+      }
+    }
+  EOF
+}
+
 # Inputs every module declares. Per-component inputs live in live/_envcommon/<unit>.hcl.
 inputs = {
   name = "${local.project.name}-${local.env.environment}"

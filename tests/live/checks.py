@@ -24,6 +24,7 @@ ENVIRONMENTS = ("dev", "prod")
 ROOT_INCLUDE = 'find_in_parent_folders("root.hcl")'
 MOCK_COMMANDS = ["validate", "plan"]
 DEFAULT_TAGS = {"project", "environment", "managed-by", "repository"}
+PROVIDER_VERSION = "~> 5.100"  # the AWS provider line the environments run (root.hcl)
 EMULATOR_PROVIDER_SETTINGS = ("skip_credentials_validation", "skip_metadata_api_check", "s3_use_path_style")
 # The unit whose roles CI cannot manage (see live/_envcommon/github-oidc.hcl).
 CI_ROLES_UNIT = "github-oidc"
@@ -337,6 +338,19 @@ def state_and_provider(tree: Tree) -> list[str]:
             if set(tags) != DEFAULT_TAGS:
                 problems.append(
                     f"{name} ({mode}): provider default_tags are {sorted(tags)}, not {sorted(DEFAULT_TAGS)}"
+                )
+            pinned = unit.value.get("generate", {}).get("provider_version", {})
+            versions = hcl2.loads(pinned.get("contents", ""), serialization_options=PLAIN) if pinned else {}
+            aws = [
+                block.get("aws", {})
+                for t in versions.get("terraform", [])
+                for block in t.get("required_providers", [])
+            ]
+            if not pinned.get("path", "").endswith("_override.tf") or [a.get("version") for a in aws] != [
+                PROVIDER_VERSION
+            ]:
+                problems.append(
+                    f"{name} ({mode}): the AWS provider is not pinned to {PROVIDER_VERSION} by an override file"
                 )
             for setting in EMULATOR_PROVIDER_SETTINGS:
                 if (setting in provider) != emulated:

@@ -175,6 +175,14 @@ MUTANTS = [
     ),
     pytest.param(
         "root.hcl",
+        'version = "~> 5.100"',
+        'version = ">= 5.100"',
+        "state_and_provider",
+        "live/dev/ecr (on AWS): the AWS provider is not pinned to ~> 5.100",
+        id="provider-unpinned",
+    ),
+    pytest.param(
+        "root.hcl",
         "    %{~if local.emulated}",
         "    %{~if false}",
         "state_and_provider",
