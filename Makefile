@@ -49,7 +49,9 @@ fmt: $(VENV)/.installed ## Format Python and Terraform in place
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 	terraform fmt -recursive modules examples
-	terraform fmt -recursive live root.hcl
+	@# terraform fmt formats HCL on stdin but refuses .hcl files by name: feed Terragrunt's files through it.
+	@for f in root.hcl $$(find live -name '*.hcl' -not -path '*/.terragrunt-cache/*'); do \
+	  terraform fmt - < "$$f" > "$$f.tmp" && mv "$$f.tmp" "$$f" || { rm -f "$$f.tmp"; exit 1; }; done
 
 bench: $(VENV)/.installed ## Cold-import and warm-invocation benchmarks, image runtime size
 	$(PY) -m bench

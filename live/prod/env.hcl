@@ -27,9 +27,9 @@ locals {
 
   # CI access (live/_envcommon/github-oidc.hcl). Set false where the account already has GitHub's
   # OIDC provider. Only the `prod` GitHub environment (required reviewers) may deploy here, never a
-  # bare branch run: git refuses ".." in branch names, so no token can carry this one.
+  # bare branch run: no branch is trusted.
   create_github_oidc_provider = true
-  github_deploy_branch        = "no..branch"
+  github_deploy_branch        = null
 
   # Pins: what this environment runs. Written by `make promote` (tools/promote.py) from dev's pins,
   # never by hand; git history is the deploy log. An empty image_uri means nothing is pinned yet.

@@ -17,7 +17,7 @@ locals {
   # The subjects GitHub puts in its tokens (see GitHub's OIDC docs): a job without an environment
   # presents its ref, a job with one presents the environment instead, a pull request its own form.
   deploy_subjects = concat(
-    ["repo:${var.github_repository}:ref:refs/heads/${var.deploy_branch}"],
+    var.deploy_branch == null ? [] : ["repo:${var.github_repository}:ref:refs/heads/${var.deploy_branch}"],
     [for env in var.deploy_environments : "repo:${var.github_repository}:environment:${env}"],
   )
   plan_subjects = concat(
@@ -98,7 +98,7 @@ data "aws_iam_policy_document" "trust" {
 
 resource "aws_iam_role" "deploy" {
   name                 = local.deploy_role_name
-  description          = "GitHub Actions deploy role for ${var.github_repository} (${var.deploy_branch} and environments ${join(", ", var.deploy_environments)})"
+  description          = "GitHub Actions deploy role for ${var.github_repository} (${var.deploy_branch == null ? "no branch" : var.deploy_branch} and environments ${join(", ", var.deploy_environments)})"
   assume_role_policy   = data.aws_iam_policy_document.trust["deploy"].json
   max_session_duration = var.max_session_duration
 

@@ -19,13 +19,13 @@ variable "github_repository" {
 }
 
 variable "deploy_branch" {
-  description = "Branch whose workflow runs (without an environment) may assume the deploy role."
+  description = "Branch whose workflow runs (without an environment) may assume the deploy role, or null for none: then only the deploy_environments (with their required reviewers) can deploy."
   type        = string
   default     = "main"
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9._/-]{1,255}$", var.deploy_branch)) && !strcontains(var.deploy_branch, "*")
-    error_message = "The deploy_branch must be a plain branch name (no wildcards)."
+    condition     = var.deploy_branch == null || (can(regex("^[A-Za-z0-9._/-]{1,255}$", var.deploy_branch)) && !strcontains(coalesce(var.deploy_branch, "*"), "*"))
+    error_message = "The deploy_branch must be a plain branch name (no wildcards), or null."
   }
 }
 

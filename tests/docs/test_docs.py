@@ -112,15 +112,11 @@ def ops_commands() -> set[str]:
 def test_every_make_target_and_ops_command_named_exists(doc: Path) -> None:
     text = doc.read_text()
     for target in re.findall(r"\bmake ([a-z][a-z0-9-]*)", text):
-        assert target in make_targets(), (
-            f"{rel(doc)} names `make {target}`, which does not exist"
-        )
+        assert target in make_targets(), f"{rel(doc)} names `make {target}`, which does not exist"
     for command in re.findall(r"\b(?:python -m ops|ops) ([a-z][a-z-]*)", text):
         if command in {"command", "package", "helper", "is", "and", "the", "cli"}:
             continue  # prose, not a command
-        assert command in ops_commands(), (
-            f"{rel(doc)} names `ops {command}`, which does not exist"
-        )
+        assert command in ops_commands(), f"{rel(doc)} names `ops {command}`, which does not exist"
 
 
 def test_the_checks_fail_on_broken_docs(tmp_path: Path) -> None:

@@ -151,6 +151,20 @@ run "policies_are_least_privilege" {
   }
 }
 
+run "no_branch_only_environments" {
+  command = plan
+
+  variables {
+    deploy_branch       = null
+    deploy_environments = ["prod"]
+  }
+
+  assert {
+    condition     = output.deploy_subjects == ["repo:example-org/lambda-api:environment:prod"]
+    error_message = "With no deploy branch, only the named environments may assume the deploy role."
+  }
+}
+
 run "reuse_existing_provider" {
   command = plan
 
@@ -183,9 +197,10 @@ run "rejects_bad_inputs" {
 
   variables {
     github_repository   = "lambda-api"
+    deploy_branch       = "release/*"
     deploy_environments = ["*"]
     plan_branches       = ["release/*"]
   }
 
-  expect_failures = [var.github_repository, var.deploy_environments, var.plan_branches]
+  expect_failures = [var.github_repository, var.deploy_branch, var.deploy_environments, var.plan_branches]
 }
