@@ -2,7 +2,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.transports import Asgi, Lambda, Transport
+from tests.app.transports import Asgi, Lambda, Transport, ensure_event_loop
+
+
+@pytest.fixture(autouse=True)
+def _event_loop_for_mangum() -> None:
+    ensure_event_loop()
 
 
 @pytest.fixture(params=["asgi", "lambda", "lambda-base64"])

@@ -108,6 +108,15 @@ class Asgi:
         )
 
 
+def ensure_event_loop() -> None:
+    """Mangum drives the app on the thread's current loop, which it sets up at import. A test that
+    ran asyncio.run() in this process since has unset it; the Lambda runtime never does that."""
+    try:
+        asyncio.get_event_loop()
+    except RuntimeError:
+        asyncio.set_event_loop(asyncio.new_event_loop())
+
+
 class Lambda:
     """Calls `app.handler.handler` with an API Gateway HTTP API 2.0 event, as AWS does."""
 
