@@ -9,7 +9,7 @@ locals {
 
   log_group_name = "/aws/apigateway/${var.name}"
   log_group_arn  = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group_name}"
-  kms_key_arn    = var.kms_key_arn != null ? var.kms_key_arn : aws_kms_key.this[0].arn
+  kms_key_arn    = var.kms_key_arn != null ? var.kms_key_arn : module.kms[0].key_arn
 
   # One JSON object per request. requestId is required by API Gateway and joins this line to the
   # app's own access line (its request_id); integrationError explains 5xx that never reached the app.
@@ -36,69 +36,46 @@ locals {
 # KMS key for the access log group
 ################################################################################
 
-data "aws_iam_policy_document" "kms" {
-  count = var.kms_key_arn == null ? 1 : 0
-
-  # Explicit actions rather than kms:*; PutKeyPolicy stays with the account so the policy can always
-  # be changed, and IAM policies in the account decide who else may use the key.
-  statement {
-    sid    = "AccountAdministration"
-    effect = "Allow"
-    actions = [
-      "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:CreateGrant", "kms:Decrypt", "kms:DeleteAlias",
-      "kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation",
-      "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:GetKeyPolicy",
-      "kms:GetKeyRotationStatus", "kms:ListGrants", "kms:ListKeyPolicies", "kms:ListKeyRotations",
-      "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:RetireGrant",
-      "kms:RevokeGrant", "kms:RotateKeyOnDemand", "kms:ScheduleKeyDeletion", "kms:TagResource",
-      "kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription",
-    ]
-    resources = ["*"] # in a key policy, "*" is this key
-
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
-    }
-  }
-
-  statement {
-    sid    = "CloudWatchLogsForThisLogGroup"
-    effect = "Allow"
-    actions = [
-      "kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",
-      "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey",
-    ]
-    resources = ["*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["logs.${local.region}.amazonaws.com"]
-    }
-
-    condition {
-      test     = "ArnEquals"
-      variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = [local.log_group_arn]
-    }
-  }
+locals {
+  # What the services using this key may do with it; modules/kms-key adds the account's
+  # administration statement in front.
+  kms_service_statements = [
+    {
+      sid      = "CloudWatchLogsForThisLogGroup"
+      services = ["logs.${local.region}.amazonaws.com"]
+      actions = [
+        "kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",
+        "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey",
+      ]
+      conditions = [{
+        test     = "ArnEquals"
+        variable = "kms:EncryptionContext:aws:logs:arn"
+        values   = [local.log_group_arn]
+      }]
+    },
+  ]
 }
 
-resource "aws_kms_key" "this" {
-  count = var.kms_key_arn == null ? 1 : 0
+module "kms" {
+  source = "../kms-key"
+  count  = var.kms_key_arn == null ? 1 : 0
 
-  description             = "HTTP API ${var.name}: access logs"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy                  = data.aws_iam_policy_document.kms[0].json
+  alias_name         = "${var.name}-api-logs"
+  description        = "HTTP API ${var.name}: access logs"
+  service_statements = local.kms_service_statements
 
   tags = var.tags
 }
 
-resource "aws_kms_alias" "this" {
-  count = var.kms_key_arn == null ? 1 : 0
+# The key and alias were resources of this module before modules/kms-key existed: keep them.
+moved {
+  from = aws_kms_key.this[0]
+  to   = module.kms[0].aws_kms_key.this
+}
 
-  name          = "alias/${var.name}-api-logs"
-  target_key_id = aws_kms_key.this[0].key_id
+moved {
+  from = aws_kms_alias.this[0]
+  to   = module.kms[0].aws_kms_alias.this
 }
 
 resource "aws_cloudwatch_log_group" "access" {

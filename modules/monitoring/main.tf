@@ -8,7 +8,7 @@ locals {
   region       = data.aws_region.current.name
   service_name = coalesce(var.service_name, var.function_name)
 
-  kms_key_arn      = var.kms_key_arn != null ? var.kms_key_arn : aws_kms_key.this[0].arn
+  kms_key_arn      = var.kms_key_arn != null ? var.kms_key_arn : module.kms[0].key_arn
   alarm_arn_prefix = "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${var.name}-"
 }
 
@@ -16,60 +16,38 @@ locals {
 # KMS key for the topic: CloudWatch must be able to use it, or alarm notifications are dropped
 ################################################################################
 
-data "aws_iam_policy_document" "kms" {
-  count = var.kms_key_arn == null ? 1 : 0
-
-  # Explicit actions rather than kms:*; PutKeyPolicy stays with the account so the policy can always
-  # be changed, and IAM policies in the account decide who else may use the key.
-  statement {
-    sid    = "AccountAdministration"
-    effect = "Allow"
-    actions = [
-      "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:CreateGrant", "kms:Decrypt", "kms:DeleteAlias",
-      "kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation",
-      "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:GetKeyPolicy",
-      "kms:GetKeyRotationStatus", "kms:ListGrants", "kms:ListKeyPolicies", "kms:ListKeyRotations",
-      "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:RetireGrant",
-      "kms:RevokeGrant", "kms:RotateKeyOnDemand", "kms:ScheduleKeyDeletion", "kms:TagResource",
-      "kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription",
-    ]
-    resources = ["*"] # in a key policy, "*" is this key
-
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
-    }
-  }
-
-  statement {
-    sid       = "CloudWatchAlarmsPublishEncrypted"
-    effect    = "Allow"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    resources = ["*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["cloudwatch.amazonaws.com"]
-    }
-  }
+locals {
+  # What the services using this key may do with it; modules/kms-key adds the account's
+  # administration statement in front.
+  kms_service_statements = [
+    {
+      sid      = "CloudWatchAlarmsPublishEncrypted"
+      services = ["cloudwatch.amazonaws.com"]
+      actions  = ["kms:Decrypt", "kms:GenerateDataKey"]
+    },
+  ]
 }
 
-resource "aws_kms_key" "this" {
-  count = var.kms_key_arn == null ? 1 : 0
+module "kms" {
+  source = "../kms-key"
+  count  = var.kms_key_arn == null ? 1 : 0
 
-  description             = "${var.name}: alarm notifications (SNS)"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy                  = data.aws_iam_policy_document.kms[0].json
+  alias_name         = "${var.name}-alarms"
+  description        = "${var.name}: alarm notifications (SNS)"
+  service_statements = local.kms_service_statements
 
   tags = var.tags
 }
 
-resource "aws_kms_alias" "this" {
-  count = var.kms_key_arn == null ? 1 : 0
+# The key and alias were resources of this module before modules/kms-key existed: keep them.
+moved {
+  from = aws_kms_key.this[0]
+  to   = module.kms[0].aws_kms_key.this
+}
 
-  name          = "alias/${var.name}-alarms"
-  target_key_id = aws_kms_key.this[0].key_id
+moved {
+  from = aws_kms_alias.this[0]
+  to   = module.kms[0].aws_kms_alias.this
 }
 
 ################################################################################

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-MODULES = ("api-gateway", "ecr", "github-oidc", "lambda", "monitoring")
+MODULES = ("api-gateway", "ecr", "github-oidc", "kms-key", "lambda", "monitoring")
 CONFIGS = (*(f"modules/{name}" for name in MODULES), "examples/complete")
 # Terraform is CPU-bound here; one more worker than cores keeps both busy while one waits on I/O.
 WORKERS = (os.cpu_count() or 2) + 1

@@ -19,6 +19,10 @@ EXPECTED_SKIPS = {
     ("lambda", "CKV_AWS_116"),  # DLQ: asynchronous invocations only; API Gateway is synchronous
     ("lambda", "CKV_AWS_117"),  # VPC: the app reaches no private resources
     ("api-gateway", "CKV_AWS_309"),  # public API by default; authorization_type is an input
+    # A key policy's Resource "*" is the key itself; Checkov reads it as an identity policy.
+    ("kms-key", "CKV_AWS_109"),  # account root keeps key administration (PutKeyPolicy, CreateGrant)
+    ("kms-key", "CKV_AWS_111"),  # write access: account root and the listed service principals only
+    ("kms-key", "CKV_AWS_356"),  # "*" is the only valid resource in a key policy
 }
 SKIP = re.compile(r"#\s*checkov:skip=(?P<check>[A-Z0-9_]+)(?::(?P<reason>.*))?")
 

@@ -2,7 +2,8 @@
 but for one named moto gap, the alias stays the pipeline's, and destroy leaves nothing behind.
 
 The tests share one apply (defaults alone) and run in file order: inspect, add an alarm email,
-re-plan, move the alias as the pipeline does, destroy.
+re-plan, move the alias as the pipeline does, plan a state with the KMS keys at their addresses from
+before modules/kms-key (moved blocks), destroy.
 
 Moto gaps met here, and what covers each instead:
 - Logs Insights saved queries (`aws_cloudwatch_query_definition`): moto has no PutQueryDefinition.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -165,26 +167,50 @@ def check_ecr(stack: Stack) -> None:
 
 def check_kms(stack: Stack, keys: list[dict[str, Any]]) -> None:
     kms = stack.client("kms")
-    services = {
-        "lambda": f"logs.{REGION}.amazonaws.com",
-        "api": f"logs.{REGION}.amazonaws.com",
-        "monitoring": "cloudwatch.amazonaws.com",
+    logs = (f"logs.{REGION}.amazonaws.com", "CloudWatchLogsForThisLogGroup")
+    # Per calling module: alias suffix, description, the statement after the account's (principal,
+    # sid) and the log group its encryption context is limited to.
+    expected = {
+        "lambda": ("lambda", f"Lambda {NAME}: environment variables and logs", *logs, f"/aws/lambda/{NAME}"),
+        "api": ("api-logs", f"HTTP API {NAME}: access logs", *logs, f"/aws/apigateway/{NAME}"),
+        "monitoring": (
+            "alarms",
+            f"{NAME}: alarm notifications (SNS)",
+            "cloudwatch.amazonaws.com",
+            "CloudWatchAlarmsPublishEncrypted",
+            None,
+        ),
     }
-    assert sorted(key["address"].split(".")[1] for key in keys) == sorted(services)
+    # Every key comes from modules/kms-key, at the address the callers' moved blocks point to.
+    assert sorted(key["address"] for key in keys) == sorted(
+        f"module.{module}.module.kms[0].aws_kms_key.this" for module in expected
+    )
     aliases = {alias["AliasName"]: alias.get("TargetKeyId") for alias in kms.list_aliases()["Aliases"]}
     for key in keys:
         module = key["address"].split(".")[1]
+        suffix, description, service_principal, sid, log_group = expected[module]
         key_id = key["values"]["key_id"]
         meta = kms.describe_key(KeyId=key_id)["KeyMetadata"]
         assert meta["Enabled"]
         assert meta["KeyManager"] == "CUSTOMER"
+        assert meta["Description"] == description
         assert kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"]
         policy = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
         actions = [action for statement in policy["Statement"] for action in statement["Action"]]
         assert not [action for action in actions if "*" in action]
-        principals = [statement["Principal"] for statement in policy["Statement"]]
-        assert {"Service": services[module]} in principals
-        suffix = {"lambda": "lambda", "api": "api-logs", "monitoring": "alarms"}[module]
+        administration, service = policy["Statement"]
+        assert administration["Sid"] == "AccountAdministration"
+        assert administration["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
+        assert len(administration["Action"]) == 30
+        assert "kms:PutKeyPolicy" in administration["Action"]
+        assert (service["Sid"], service["Principal"]) == (sid, {"Service": service_principal})
+        if log_group is None:
+            assert "Condition" not in service
+        else:
+            log_group_arn = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{log_group}"
+            assert service["Condition"] == {
+                "ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}
+            }
         assert aliases[f"alias/{NAME}-{suffix}"] == key_id
 
 
@@ -501,6 +527,44 @@ def test_alias_moved_by_the_pipeline_is_left_alone(stack: Stack) -> None:
     assert alias["FunctionVersion"] == stable
     assert alias["RoutingConfig"]["AdditionalVersionWeights"] == {canary: 0.1}
     assert alias["Description"] == f"ops: previous={stable}"
+
+
+# Where the keys and aliases were before modules/kms-key existed -> where they are now.
+KMS_ADDRESSES_BEFORE = {
+    f"module.{module}.aws_kms_{kind}.this[0]": f"module.{module}.module.kms[0].aws_kms_{kind}.this"
+    for module in ("lambda", "api", "monitoring")
+    for kind in ("key", "alias")
+}
+
+
+def test_keys_of_the_earlier_layout_are_moved_not_replaced(stack: Stack) -> None:
+    """A state from before modules/kms-key plans as moves only: no key is replaced.
+
+    Runs on a copy of the working directory (same modules, a copy of the state with the keys and
+    aliases at their earlier addresses) and only plans there, so the shared stack is untouched.
+    """
+    assert stack.with_alarm_email().returncode == 0
+    earlier = stack.workdir.parent / "complete-before-kms-key"
+    shutil.copytree(stack.workdir, earlier, symlinks=True, ignore=shutil.ignore_patterns("*.tfplan"))
+    for before, now in KMS_ADDRESSES_BEFORE.items():
+        result = run([stack.terraform, "state", "mv", "-no-color", now, before], earlier, stack.env)
+        assert result.returncode == 0, result.stdout
+    flags = [f"-var={key}={value}" for key, value in WITH_EMAIL.items()]
+    result = run(
+        [stack.terraform, "plan", "-input=false", "-no-color", "-out=moved.tfplan", *flags],
+        earlier,
+        stack.env,
+    )
+    assert result.returncode == 0, result.stdout[-5000:]
+    shown = run([stack.terraform, "show", "-json", "moved.tfplan"], earlier, stack.env)
+    changes = json.loads(shown.stdout).get("resource_changes", [])
+
+    moved = {c["previous_address"]: c["address"] for c in changes if "previous_address" in c}
+    assert moved == KMS_ADDRESSES_BEFORE
+    assert [c["change"]["actions"] for c in changes if "previous_address" in c] == [["no-op"]] * len(moved)
+    assert_only_the_logging_config_gap(
+        stack, [c for c in changes if c["change"]["actions"] not in (["no-op"], ["read"])]
+    )
 
 
 def _gone(call: Any, *codes: str) -> bool:

@@ -26,6 +26,13 @@ MUTANTS = {
         "http_api_to_the_alias",
         "payload 2.0",
     ),
+    "kms-key": (
+        "main.tf",
+        "enable_key_rotation     = true",
+        "enable_key_rotation     = false",
+        "secure_key_with_alias",
+        "The key must rotate",
+    ),
     "lambda": ("main.tf", "publish = true", "publish = false", "secure_defaults", "publishes a version"),
     "monitoring": (
         "alarms.tf",

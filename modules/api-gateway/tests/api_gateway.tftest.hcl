@@ -118,8 +118,25 @@ run "stage_logs_and_throttles" {
   }
 
   assert {
-    condition     = aws_cloudwatch_log_group.access.kms_key_id == aws_kms_key.this[0].arn && aws_kms_key.this[0].enable_key_rotation
-    error_message = "Access logs must be encrypted with a rotating KMS key."
+    condition     = aws_cloudwatch_log_group.access.kms_key_id == module.kms[0].key_arn && module.kms[0].alias_name == "alias/api-api-logs"
+    error_message = "Access logs must be encrypted with the module's own key (modules/kms-key: rotating), aliased alias/<name>-api-logs."
+  }
+
+  assert {
+    condition = local.kms_service_statements == [{
+      sid      = "CloudWatchLogsForThisLogGroup"
+      services = ["logs.us-east-1.amazonaws.com"]
+      actions = [
+        "kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",
+        "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey",
+      ]
+      conditions = [{
+        test     = "ArnEquals"
+        variable = "kms:EncryptionContext:aws:logs:arn"
+        values   = ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/apigateway/api"]
+      }]
+    }]
+    error_message = "CloudWatch Logs may use the key for this API's access log group only, with listed actions."
   }
 }
 

@@ -59,13 +59,13 @@ run "secure_defaults" {
   }
 
   assert {
-    condition     = aws_lambda_function.this.kms_key_arn == aws_kms_key.this[0].arn && aws_cloudwatch_log_group.this.kms_key_id == aws_kms_key.this[0].arn
+    condition     = aws_lambda_function.this.kms_key_arn == module.kms[0].key_arn && aws_cloudwatch_log_group.this.kms_key_id == module.kms[0].key_arn
     error_message = "Environment variables and the log group must be encrypted with the module's KMS key."
   }
 
   assert {
-    condition     = aws_kms_key.this[0].enable_key_rotation
-    error_message = "The KMS key must rotate."
+    condition     = length(module.kms) == 1 && module.kms[0].alias_name == "alias/api-lambda"
+    error_message = "Without kms_key_arn the module must create its own key (modules/kms-key: rotating), aliased alias/<name>-lambda."
   }
 
   assert {
@@ -133,21 +133,21 @@ run "execution_role_is_least_privilege" {
   assert {
     condition = [
       for s in data.aws_iam_policy_document.execution.statement : s.resources if s.sid == "DecryptEnvironment"
-    ][0] == toset([aws_kms_key.this[0].arn])
+    ][0] == toset([module.kms[0].key_arn])
     error_message = "Decrypt must be scoped to the function's key."
   }
 
   assert {
-    condition = alltrue([
-      for s in data.aws_iam_policy_document.kms[0].statement : alltrue([for a in s.actions : !strcontains(a, "*")])
-    ])
+    condition     = alltrue(flatten([for s in local.kms_service_statements : [for a in s.actions : !strcontains(a, "*")]]))
     error_message = "The key policy must list actions, not kms:*."
   }
 
   assert {
-    condition = one([
-      for s in data.aws_iam_policy_document.kms[0].statement : s.condition if s.sid == "CloudWatchLogsForThisLogGroup"
-    ]) != null
+    condition = [for s in local.kms_service_statements : s.conditions if s.sid == "CloudWatchLogsForThisLogGroup"] == [[{
+      test     = "ArnEquals"
+      variable = "kms:EncryptionContext:aws:logs:arn"
+      values   = ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/api"]
+    }]]
     error_message = "CloudWatch Logs may use the key only for this function's log group."
   }
 }
@@ -199,7 +199,7 @@ run "explicit_settings" {
   }
 
   assert {
-    condition     = length(aws_kms_key.this) == 0 && aws_lambda_function.this.kms_key_arn == "arn:aws:kms:us-east-1:123456789012:key/external"
+    condition     = length(module.kms) == 0 && aws_lambda_function.this.kms_key_arn == "arn:aws:kms:us-east-1:123456789012:key/external"
     error_message = "A key passed in must be used instead of creating one."
   }
 }

@@ -104,22 +104,20 @@ run "encrypted_topic_cloudwatch_can_use" {
   command = apply
 
   assert {
-    condition     = aws_sns_topic.alarms.kms_master_key_id == aws_kms_key.this[0].arn && aws_kms_key.this[0].enable_key_rotation
-    error_message = "The topic must be encrypted with the module's rotating customer-managed key."
+    condition     = aws_sns_topic.alarms.kms_master_key_id == module.kms[0].key_arn && module.kms[0].alias_name == "alias/api-alarms"
+    error_message = "The topic must be encrypted with the module's own customer-managed key (modules/kms-key: rotating), aliased alias/<name>-alarms."
   }
 
   assert {
     condition = anytrue([
-      for s in data.aws_iam_policy_document.kms[0].statement :
-      contains(tolist(s.principals)[0].identifiers, "cloudwatch.amazonaws.com") && contains(s.actions, "kms:GenerateDataKey") && contains(s.actions, "kms:Decrypt")
+      for s in local.kms_service_statements :
+      s.services == ["cloudwatch.amazonaws.com"] && contains(s.actions, "kms:GenerateDataKey") && contains(s.actions, "kms:Decrypt")
     ])
     error_message = "The key policy must let CloudWatch encrypt alarm notifications."
   }
 
   assert {
-    condition = alltrue([
-      for s in data.aws_iam_policy_document.kms[0].statement : alltrue([for a in s.actions : !strcontains(a, "*")])
-    ])
+    condition     = alltrue(flatten([for s in local.kms_service_statements : [for a in s.actions : !strcontains(a, "*")]]))
     error_message = "The key policy must list actions, not kms:*."
   }
 
