@@ -16,6 +16,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from tools.lambda_events import http_event
+
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".local" / "bench"
 COLD_RUNS = 15
@@ -73,43 +75,14 @@ def closure(candidate: Candidate) -> Path:
     return target
 
 
-def event(method: str, path: str, query: str = "", body: str | None = None) -> dict[str, object]:
-    headers = {"host": "api.example.com", "content-type": "application/json"}
-    if body is not None:
-        headers["content-length"] = str(len(body.encode()))
-    return {
-        "version": "2.0",
-        "routeKey": f"{method} {path}",
-        "rawPath": path,
-        "rawQueryString": query,
-        "headers": headers,
-        "queryStringParameters": dict(p.split("=", 1) for p in query.split("&") if p) or None,
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "bench",
-            "domainName": "api.example.com",
-            "domainPrefix": "api",
-            "http": {
-                "method": method,
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "192.0.2.1",
-                "userAgent": "bench",
-            },
-            "requestId": "bench-request",
-            "routeKey": f"{method} {path}",
-            "stage": "$default",
-            "time": "29/Nov/2026:00:00:00 +0000",
-            "timeEpoch": 1795910400000,
-        },
-        "body": body,
-        "isBase64Encoded": False,
-    }
-
-
 EVENTS = {
-    "GET /hello": event("GET", "/hello", "name=Ada"),
-    "POST /echo": event("POST", "/echo", body='{"message": "hello", "items": [1, 2, 3]}'),
+    "GET /hello": http_event("GET", "/hello", query="name=Ada"),
+    "POST /echo": http_event(
+        "POST",
+        "/echo",
+        headers={"content-type": "application/json"},
+        body=b'{"message": "hello", "items": [1, 2, 3]}',
+    ),
 }
 
 RUNNER = r"""

@@ -15,60 +15,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from tools.lambda_events import http_event
+
 INVOCATIONS_PATH = "/2015-03-31/functions/function/invocations"
-
-
-def http_event(
-    method: str,
-    path: str,
-    *,
-    query: str = "",
-    headers: dict[str, str] | None = None,
-    body: str | None = None,
-) -> dict[str, Any]:
-    """A minimal but complete HTTP API payload 2.0 event, as API Gateway sends it."""
-    request_id = uuid.uuid4().hex[:16]
-    params: dict[str, str] = {}
-    for pair in filter(None, query.split("&")):
-        key, _, value = pair.partition("=")
-        params[key] = f"{params[key]},{value}" if key in params else value
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": f"{method} {path}",
-        "rawPath": path,
-        "rawQueryString": query,
-        "headers": {"host": "example.execute-api.us-east-1.amazonaws.com", **(headers or {})},
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "example",
-            "domainName": "example.execute-api.us-east-1.amazonaws.com",
-            "domainPrefix": "example",
-            "http": {
-                "method": method,
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "192.0.2.1",
-                "userAgent": "ci.invoke_image",
-            },
-            "requestId": request_id,
-            "routeKey": f"{method} {path}",
-            "stage": "$default",
-            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime()),
-            "timeEpoch": int(time.time() * 1000),
-        },
-        "isBase64Encoded": False,
-    }
-    if params:
-        event["queryStringParameters"] = params
-    if body is not None:
-        event["body"] = body
-        event["headers"]["content-length"] = str(len(body.encode()))
-    return event
 
 
 @dataclass(frozen=True)
@@ -108,7 +61,10 @@ def cases(version: str | None) -> list[Case]:
         Case(
             "POST /echo",
             http_event(
-                "POST", "/echo", headers={"content-type": "application/json"}, body=json.dumps(echoed)
+                "POST",
+                "/echo",
+                headers={"content-type": "application/json"},
+                body=json.dumps(echoed).encode(),
             ),
             200,
             "application/json",
@@ -117,7 +73,7 @@ def cases(version: str | None) -> list[Case]:
         ),
         Case(
             "POST /echo (malformed JSON)",
-            http_event("POST", "/echo", headers={"content-type": "application/json"}, body="{not json"),
+            http_event("POST", "/echo", headers={"content-type": "application/json"}, body=b"{not json"),
             400,
             "application/problem+json",
             lambda body: body.get("status") == 400,

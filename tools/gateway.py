@@ -14,34 +14,17 @@ import base64
 import os
 import secrets
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.types import Receive, Scope, Send
 
+from tools.lambda_events import LambdaContext
+
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 TEXT_TYPES = ("text/", "application/json", "application/problem+json", "application/x-www-form-urlencoded")
-
-
-@dataclass
-class LambdaContext:
-    """The attributes of the Lambda context object that code commonly reads."""
-
-    function_name: str = "local-function"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 512
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:local-function:live"
-    log_group_name: str = "/aws/lambda/local-function"
-    log_stream_name: str = "local"
-    deadline_ms: int = field(default_factory=lambda: int(time.time() * 1000) + 30_000)
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, self.deadline_ms - int(time.time() * 1000))
 
 
 def to_event(scope: Scope, body: bytes) -> dict[str, Any]:

@@ -11,13 +11,13 @@ import sys
 import pytest
 
 from app.handler import UnsupportedEvent, handler
-from tests.app.events import AWS_SAMPLE, Context, http_event
+from tools.lambda_events import AWS_SAMPLE, LambdaContext, http_event
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def test_the_aws_sample_event_verbatim_gets_a_problem_not_a_crash() -> None:
-    result = handler(copy.deepcopy(AWS_SAMPLE), Context())
+    result = handler(copy.deepcopy(AWS_SAMPLE), LambdaContext())
     # POST /my/path is no route of ours: a 404 problem, text not base64, with API Gateway's request id.
     assert result["statusCode"] == 404
     assert result["isBase64Encoded"] is False
@@ -31,7 +31,7 @@ def test_the_aws_sample_aimed_at_echo_keeps_its_cookies_query_and_stage() -> Non
     event["rawPath"] = event["requestContext"]["http"]["path"] = "/echo"
     event["headers"]["content-type"] = "application/json"
     event["body"] = '{"from": "lambda"}'
-    result = handler(event, Context())
+    result = handler(event, LambdaContext())
     assert result["statusCode"] == 200
     assert json.loads(result["body"]) == {"from": "lambda"}
 
@@ -39,13 +39,13 @@ def test_the_aws_sample_aimed_at_echo_keeps_its_cookies_query_and_stage() -> Non
 def test_repeated_query_values_are_seen_as_repeated_not_comma_joined() -> None:
     event = http_event("GET", "/hello", query="name=Ada&name=Grace")
     assert event["queryStringParameters"] == {"name": "Ada,Grace"}  # how API Gateway presents them
-    result = handler(event, Context())
+    result = handler(event, LambdaContext())
     assert result["statusCode"] == 422
     assert "at most once" in json.loads(result["body"])["detail"]
 
 
 def test_a_comma_inside_one_value_is_still_one_value() -> None:
-    result = handler(http_event("GET", "/hello", query="name=a%2Cb"), Context())
+    result = handler(http_event("GET", "/hello", query="name=a%2Cb"), LambdaContext())
     assert result["statusCode"] == 422
     assert "1-64 characters" in json.loads(result["body"])["detail"]
 
@@ -55,7 +55,7 @@ def test_base64_body_is_decoded_before_the_app_sees_it() -> None:
     event = http_event(
         "POST", "/echo", headers={"content-type": "application/json"}, body=payload, base64_body=True
     )
-    result = handler(event, Context())
+    result = handler(event, LambdaContext())
     assert result["statusCode"] == 200
     assert result["isBase64Encoded"] is False
     assert result["body"].encode() == payload
@@ -65,7 +65,7 @@ def test_binary_garbage_in_base64_is_a_client_error() -> None:
     event = http_event(
         "POST", "/echo", headers={"content-type": "application/json"}, body=b"\x00\xff\xfe", base64_body=True
     )
-    result = handler(event, Context())
+    result = handler(event, LambdaContext())
     assert result["statusCode"] == 400
     assert json.loads(result["body"])["detail"] == "request body is not valid UTF-8"
 
@@ -86,18 +86,18 @@ def test_binary_garbage_in_base64_is_a_client_error() -> None:
 )
 def test_an_event_that_is_not_an_http_api_event_is_refused_clearly(event: object) -> None:
     with pytest.raises(UnsupportedEvent, match=r"API Gateway HTTP API payload format 2\.0"):
-        handler(event, Context())  # type: ignore[arg-type]
+        handler(event, LambdaContext())  # type: ignore[arg-type]
 
 
 LAMBDA_SCRIPT = """
 import json, sys
 sys.path.insert(0, {root!r})
 from app.handler import handler
-from tests.app.events import Context, http_event
+from tools.lambda_events import LambdaContext, http_event
 for kind in sys.argv[1:]:
     if kind == "bad":
         try:
-            handler({{"Records": []}}, Context(aws_request_id="bad-invocation"))
+            handler({{"Records": []}}, LambdaContext(aws_request_id="bad-invocation"))
         except Exception as exc:
             print("RAISED", type(exc).__name__, file=sys.stderr)
         continue
@@ -108,7 +108,7 @@ for kind in sys.argv[1:]:
     }}[kind]
     headers = {{"content-type": "application/json"}} if body else {{}}
     event = http_event(method, path, query=query, headers=headers, body=body, request_id="rid-" + kind)
-    result = handler(event, Context(aws_request_id="lambda-" + kind))
+    result = handler(event, LambdaContext(aws_request_id="lambda-" + kind))
     print("RESULT", result["statusCode"], result["headers"]["x-request-id"], file=sys.stderr)
 """
 

@@ -7,8 +7,8 @@ import re
 import pytest
 
 from app.main import app
-from tests.app.events import Context, http_event
 from tests.app.transports import Asgi
+from tools.lambda_events import LambdaContext, http_event
 
 
 @pytest.mark.parametrize("incoming", ["abc-123", "req.1:2=3+4_5", "x" * 128, "0123456789abcdef"])
@@ -34,6 +34,6 @@ def test_on_lambda_the_api_gateway_request_id_wins() -> None:
     event = http_event(
         "GET", "/nope", headers={"x-request-id": "caller-chosen"}, request_id="JKJaXmPLvHcESHA="
     )
-    result = handler(event, Context())
+    result = handler(event, LambdaContext())
     assert result["headers"]["x-request-id"] == "JKJaXmPLvHcESHA="
     assert '"request_id":"JKJaXmPLvHcESHA="' in result["body"]

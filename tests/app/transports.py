@@ -14,7 +14,7 @@ from urllib.parse import unquote
 
 from starlette.types import ASGIApp, Message
 
-from tests.app.events import Context, http_event
+from tools.lambda_events import LambdaContext, http_event
 
 
 @dataclass
@@ -155,7 +155,7 @@ class Lambda:
             cookies=cookies,
         )
         self.last_event = event
-        result = self.handler(event, Context())
+        result = self.handler(event, LambdaContext())
         raw = result.get("body") or ""
         payload = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode("utf-8")
         return Reply(

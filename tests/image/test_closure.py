@@ -29,7 +29,7 @@ from bench.image import (
     lambda_like_env,
     without_bytecode,
 )
-from tests.app.events import http_event
+from tools.lambda_events import http_event
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = Path(__file__).with_name("closure_probe.py")

@@ -1,10 +1,16 @@
-"""API Gateway HTTP API payload 2.0 events, starting from the sample in AWS's documentation
-("Working with AWS Lambda proxy integrations for HTTP APIs"), changed only where a test says so."""
+"""API Gateway HTTP API payload 2.0 events and a Lambda context, for everything that invokes the
+handler without AWS: the tests, the local gateway, the image check in CI and the benchmark.
+
+Events start from the sample in AWS's documentation ("Working with AWS Lambda proxy integrations
+for HTTP APIs") and change only what a request needs. Standard library only: CI runs the image
+check with a bare python3.
+"""
 
 from __future__ import annotations
 
 import base64
 import copy
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,13 +107,17 @@ def http_event(
 
 
 @dataclass
-class Context:
-    """What the Lambda runtime passes as `context` (the attributes the app reads)."""
+class LambdaContext:
+    """The attributes of the Lambda context object that code commonly reads."""
 
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    function_name: str = "lambda-api-test"
+    function_name: str = "local-function"
+    function_version: str = "$LATEST"
     memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:lambda-api-test:live"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:local-function:live"
+    log_group_name: str = "/aws/lambda/local-function"
+    log_stream_name: str = "local"
+    deadline_ms: int = field(default_factory=lambda: int(time.time() * 1000) + 30_000)
 
     def get_remaining_time_in_millis(self) -> int:
-        return 30_000
+        return max(0, self.deadline_ms - int(time.time() * 1000))
