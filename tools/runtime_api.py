@@ -1,0 +1,232 @@
+"""A local stand-in for the Lambda Runtime API, so the real runtime client runs the handler here.
+
+The Lambda base images start `python -m awslambdaric app.handler.handler` with AWS_LAMBDA_RUNTIME_API
+set; the client then long-polls the Runtime API for events and posts each result back. This module
+serves the four endpoints the client uses, as AWS documents them ("Using the Lambda runtime API for
+custom runtimes", https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html):
+
+    GET  /2018-06-01/runtime/invocation/next            the next event, with its Lambda-Runtime-* headers
+    POST /2018-06-01/runtime/invocation/{id}/response   the handler's result (202)
+    POST /2018-06-01/runtime/invocation/{id}/error      an error document (202)
+    POST /2018-06-01/runtime/init/error                 initialisation failed (202); the client exits
+
+Loopback only, one client at a time, every wait bounded. Used by the image tests (the handler under
+the real client) and the benchmark (process start to first response). Standard library only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import IO, Any
+
+HOST = "127.0.0.1"
+PREFIX = "/2018-06-01/runtime"
+FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:local-function"
+
+
+class InitError(RuntimeError):
+    """The runtime client reported that the handler could not be initialised."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        super().__init__(f"{document.get('errorType')}: {document.get('errorMessage')}")
+        self.document = document
+
+
+@dataclass
+class Invocation:
+    """One event handed to the client, and what came back."""
+
+    request_id: str
+    event: bytes
+    function_arn: str
+    deadline_ms: int
+    done: threading.Event = field(default_factory=threading.Event)
+    ok: bool = False  # True: /response was posted; False: /error
+    payload: bytes = b""
+    taken_at: float | None = None  # time.perf_counter() when the client fetched the event
+    answered_at: float | None = None  # ... and when it posted the result
+
+    def json(self) -> Any:
+        return json.loads(self.payload)
+
+
+class RuntimeAPI:
+    """Serves the Runtime API on a free loopback port; `invoke` hands the client one event."""
+
+    def __init__(self, host: str = HOST, port: int = 0) -> None:
+        self.pending: queue.Queue[Invocation] = queue.Queue()
+        self.invocations: dict[str, Invocation] = {}
+        self.init_error: dict[str, Any] | None = None
+        self.init_failed = threading.Event()
+        self.first_poll_at: float | None = None  # the client's first GET .../next: init is over
+        self.polled = threading.Event()
+        self.server = ThreadingHTTPServer((host, port), self._handler_class())
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def address(self) -> str:
+        """host:port, the value of AWS_LAMBDA_RUNTIME_API."""
+        host, port = self.server.server_address[:2]
+        return f"{host!s}:{port}"
+
+    def __enter__(self) -> RuntimeAPI:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def invoke(
+        self,
+        event: Any,
+        *,
+        timeout: float = 30.0,
+        function_arn: str = FUNCTION_ARN,
+        request_id: str | None = None,
+    ) -> Invocation:
+        """Queue one event (a JSON-able value, or bytes sent as they are) and wait for its result.
+
+        Raises InitError if the client reports an init error instead, TimeoutError if nothing comes.
+        """
+        body = event if isinstance(event, bytes) else json.dumps(event).encode()
+        invocation = Invocation(
+            request_id=request_id or str(uuid.uuid4()),
+            event=body,
+            function_arn=function_arn,
+            deadline_ms=int(time.time() * 1000 + timeout * 1000),
+        )
+        self.invocations[invocation.request_id] = invocation
+        self.pending.put(invocation)
+        deadline = time.monotonic() + timeout
+        while not invocation.done.wait(0.05):
+            if self.init_error is not None:
+                raise InitError(self.init_error)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no result for invocation {invocation.request_id} within {timeout:.0f} s")
+        return invocation
+
+    def wait_for_init_error(self, timeout: float = 30.0) -> dict[str, Any]:
+        if not self.init_failed.wait(timeout):
+            raise TimeoutError(f"the client reported no init error within {timeout:.0f} s")
+        assert self.init_error is not None
+        return self.init_error
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                if self.path != f"{PREFIX}/invocation/next":
+                    self.reply(404, b'{"errorMessage":"unknown path"}')
+                    return
+                if api.first_poll_at is None:
+                    api.first_poll_at = time.perf_counter()
+                    api.polled.set()
+                invocation = api.pending.get()  # long poll, as the real API does
+                invocation.taken_at = time.perf_counter()
+                self.reply(
+                    200,
+                    invocation.event,
+                    {
+                        "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
+                        "Lambda-Runtime-Deadline-Ms": str(invocation.deadline_ms),
+                        "Lambda-Runtime-Invoked-Function-Arn": invocation.function_arn,
+                        "Lambda-Runtime-Trace-Id": f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Sampled=0",
+                    },
+                )
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                parts = self.path.removeprefix(PREFIX).strip("/").split("/")
+                if parts == ["init", "error"]:
+                    api.init_error = json.loads(body or b"{}")
+                    api.init_failed.set()
+                    self.reply(202, b'{"status":"OK"}')
+                    return
+                if len(parts) == 3 and parts[0] == "invocation" and parts[2] in ("response", "error"):
+                    invocation = api.invocations.get(parts[1])
+                    if invocation is None:
+                        self.reply(400, b'{"errorMessage":"unknown request id"}')
+                        return
+                    invocation.answered_at = time.perf_counter()
+                    invocation.ok = parts[2] == "response"
+                    invocation.payload = body
+                    self.reply(202, b'{"status":"OK"}')
+                    invocation.done.set()
+                    return
+                self.reply(404, b'{"errorMessage":"unknown path"}')
+
+            def reply(self, status: int, body: bytes, headers: Mapping[str, str] | None = None) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        return Handler
+
+
+def lambda_environment(
+    runtime: RuntimeAPI,
+    *,
+    function_name: str = "local-function",
+    version: str = "$LATEST",
+    memory_mb: int = 512,
+    log_format: str = "JSON",
+    region: str = "us-east-1",
+) -> dict[str, str]:
+    """The variables Lambda defines for a function's process ("Defined runtime environment variables",
+    https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime)."""
+    return {
+        "AWS_LAMBDA_RUNTIME_API": runtime.address,
+        "AWS_LAMBDA_FUNCTION_NAME": function_name,
+        "AWS_LAMBDA_FUNCTION_VERSION": version,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function_name}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": "local",
+        "AWS_LAMBDA_LOG_FORMAT": log_format,
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_python{sys.version_info.major}.{sys.version_info.minor}",
+    }
+
+
+def start_client(
+    handler: str,
+    env: Mapping[str, str],
+    *,
+    cwd: Path,
+    python: str = sys.executable,
+    stdout: IO[bytes] | int | None = None,
+    python_flags: tuple[str, ...] = (),
+) -> subprocess.Popen[bytes]:
+    """`python -m awslambdaric HANDLER`, as the base image's entry point runs it, with `env` only
+    (plus PATH), so nothing from the caller's environment leaks in."""
+    return subprocess.Popen(
+        [python, *python_flags, "-m", "awslambdaric", handler],
+        cwd=cwd,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env},
+        stdout=stdout,
+        stderr=subprocess.STDOUT,
+    )
