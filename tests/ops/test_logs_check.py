@@ -129,7 +129,8 @@ def test_missing_line_fails_after_a_bounded_wait(group: LogGroup, ops: OpsRunner
     result = ops("logs-check", "--log-group", group.name, "--request-id", "here-1", "here-2", "gone-1", *FAST)
     elapsed = time.monotonic() - started
     assert result.code == 1
-    assert 0.3 <= elapsed < 3
+    assert elapsed >= 0.3  # it waited its whole timeout for the missing lines
+    assert elapsed < 60  # and then gave up (a safety net, far above the 0.3 s it needs)
     assert (
         "FAIL  here-2\n        - no access line found within 0.3 s (1 other line(s) mention it)" in result.out
     )
@@ -148,7 +149,7 @@ def test_waits_for_a_late_line(group: LogGroup, ops: OpsRunner) -> None:
             "--request-id",
             "late-1",
             "--timeout",
-            "10",
+            "60",  # a safety net: the check ends as soon as the line is there
             "--poll",
             "0.1",
         )
