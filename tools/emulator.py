@@ -53,7 +53,8 @@ def aws_env(endpoint: str, base: dict[str, str] | None = None) -> dict[str, str]
     return env
 
 
-def wait_until_up(endpoint: str, timeout: float = 20.0) -> None:
+# Generous: moto imports for seconds, more on a busy machine; an answer ends the wait at once.
+def wait_until_up(endpoint: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
