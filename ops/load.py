@@ -16,10 +16,12 @@ from typing import Any
 import httpx
 
 from ops import OpsError
-from ops.smoke import base_url, describe
+from ops.smoke import base_url, describe, shown
 
 # Latencies and the run's duration are read from this clock; the tests put in one they control.
 clock = time.perf_counter
+# One Python process cannot usefully keep more requests in flight (nor, often, more sockets open).
+MAX_CONCURRENCY = 1000
 
 
 @dataclass
@@ -104,7 +106,7 @@ def verdict(result: Result, max_error_rate: float | None, max_p99_ms: float | No
 async def _run(
     url: str, requests: int | None, concurrency: int, duration: float | None, request_timeout: float
 ) -> Result:
-    result = Result(url, concurrency)
+    result = Result(shown(url), concurrency)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(timeout=request_timeout, limits=limits, follow_redirects=False) as client:
         # One request first, not counted: a URL nobody listens on is a setup error, not a 100 % error
@@ -112,7 +114,7 @@ async def _run(
         try:
             await client.get(url)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol) as exc:
-            raise OpsError(f"cannot reach {url}: {describe(exc)}") from None
+            raise OpsError(f"cannot reach {shown(url)}: {describe(exc)}") from None
         except httpx.TransportError:
             pass
 
@@ -138,6 +140,21 @@ async def _run(
     return result
 
 
+def check(requests: int | None, concurrency: int, duration: float | None, path: str) -> None:
+    """Refuse a run that cannot be what was meant, before anything is sent."""
+    if requests is None and duration is None:
+        raise OpsError("give --requests N, --duration S or both")
+    if requests is not None and requests < 1:
+        raise OpsError(f"--requests must be at least 1, got {requests}")
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise OpsError(f"--concurrency must be 1-{MAX_CONCURRENCY}, got {concurrency}")
+    if duration is not None and not 0 < duration < math.inf:
+        raise OpsError(f"--duration must be a positive number of seconds, got {duration:g}")
+    # Only paths under the given base URL: never another host.
+    if not path.startswith("/") or path.startswith("//") or "://" in path:
+        raise OpsError(f"--path must be a path starting with a single '/', got {path!r}")
+
+
 def run(
     url: str,
     *,
@@ -148,15 +165,5 @@ def run(
     timeout: float = 10.0,
 ) -> Result:
     """Send GET requests to base URL + path until `requests` are done or `duration` seconds passed."""
-    if requests is None and duration is None:
-        raise OpsError("give --requests N, --duration S or both")
-    if requests is not None and requests < 1:
-        raise OpsError(f"--requests must be at least 1, got {requests}")
-    if concurrency < 1:
-        raise OpsError(f"--concurrency must be at least 1, got {concurrency}")
-    if duration is not None and duration <= 0:
-        raise OpsError(f"--duration must be positive, got {duration:g}")
-    # Only paths under the given base URL: never another host.
-    if not path.startswith("/") or path.startswith("//") or "://" in path:
-        raise OpsError(f"--path must be a path starting with a single '/', got {path!r}")
+    check(requests, concurrency, duration, path)
     return asyncio.run(_run(base_url(url) + path, requests, concurrency, duration, timeout))

@@ -157,7 +157,7 @@ def test_unreachable_url_is_one_line(ops: OpsRunner) -> None:
     [
         (["--concurrency", "2"], "give --requests N, --duration S or both"),
         (["--requests", "0"], "--requests must be at least 1"),
-        (["--requests", "5", "--concurrency", "0"], "--concurrency must be at least 1"),
+        (["--requests", "5", "--concurrency", "0"], "--concurrency must be 1-1000, got 0"),
         (["--requests", "5", "--path", "http://example.com/"], "--path must be a path"),
         (["--requests", "5", "--path", "//example.com/"], "--path must be a path"),
     ],
