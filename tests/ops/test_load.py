@@ -189,3 +189,15 @@ def test_load_never_follows_a_redirect_elsewhere() -> None:
             result = load.run(server.url, requests=20, concurrency=4)
     assert result.statuses == {307: 20}
     assert hits == 0
+
+
+def test_the_load_benchmark_reports_both_servers(capsys: pytest.CaptureFixture[str]) -> None:
+    # `make bench-load`: figures printed, never judged; here only that it runs to the end.
+    from bench import load as bench
+
+    bench.main(["--requests", "5", "--concurrency", "1"])
+    out = capsys.readouterr().out
+    assert out.count(" 5 requests at concurrency 1 in ") == 2
+    assert "-- uvicorn (python -m app)" in out
+    assert "-- Lambda handler (python -m tools.gateway)" in out
+    assert out.count("statuses 200: 5") == 2
