@@ -305,6 +305,8 @@ def test_releasing_the_serving_version_does_nothing(fn: Lambda, ops: OpsRunner) 
         (["--alias", "canary", "--version", "2"], "alias 'canary' not found on function"),
         (["--version", "9"], "version 9 of function"),
         (["--version", "$LATEST"], "version must be a published version number"),
+        (["--version", "9" * 5000], "version must be a published version number"),
+        (["--version", "\u00b2"], "version must be a published version number"),  # a digit to isdigit()
         (["--version", "2", "--alarm", "no-such-alarm"], "alarm(s) not found: no-such-alarm"),
         (
             ["--version", "2", "--alarm-prefix", "no-such-prefix-"],
