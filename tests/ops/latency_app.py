@@ -9,6 +9,7 @@ sleeps, and a measured latency can only be longer than the delay, never shorter.
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -33,7 +34,7 @@ class VirtualClock:
 
 class Delays:
     """ASGI app: request number n (0 is the first one received) waits `delays_ms.get(n, 0)` ms, then
-    gets `status` with a small JSON body."""
+    gets `status` with a small JSON body; a delay of `math.inf` is never answered."""
 
     def __init__(
         self, delays_ms: Mapping[int, float], clock: VirtualClock | None = None, status: int = 200
@@ -48,14 +49,12 @@ class Delays:
         # uvicorn runs this on one event loop thread: counting before the first await is race-free.
         number, self.received = self.received, self.received + 1
         delay = self.delays_ms.get(number, 0.0)
+        if delay == math.inf:  # never answered: held until the client gives up and disconnects
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            return
         if self.clock is not None:
             self.clock.advance(delay)
         elif delay:
             await asyncio.sleep(delay / 1000)
         await JSONResponse({"request": number}, self.status)(scope, receive, send)
-
-
-async def never_answers(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """ASGI app that keeps every request waiting until the client gives up and disconnects."""
-    while (await receive())["type"] != "http.disconnect":
-        pass
