@@ -23,7 +23,8 @@ from ops import OpsError
 MAX_SECONDS = 86400
 # CloudWatch Logs keeps events at most ten years (3653 days); --since looks back no further.
 MAX_SINCE_MINUTES = 3653 * 24 * 60
-# API Gateway HTTP APIs take payloads of at most 10 MB; the echo checks send one at the limit.
+# API Gateway HTTP APIs take payloads of at most 10 MB, not increasable (docs.aws.amazon.com/
+# apigateway/latest/developerguide/http-api-quotas.html); the echo checks send one at the limit.
 MAX_BODY_LIMIT = 10 * 1024 * 1024
 
 
