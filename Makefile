@@ -14,7 +14,7 @@ PORT ?= 8000
 # Extra pytest arguments, e.g. `make test ARGS="-m 'not emulator'"`.
 ARGS ?=
 
-.PHONY: help run test lint fmt bench up down image image-test promote pin lock clean
+.PHONY: help run test lint fmt bench bench-load up down image image-test promote pin lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-12s %s\n", $$1, $$2}'
@@ -53,8 +53,11 @@ fmt: $(VENV)/.installed ## Format Python and Terraform in place
 	@for f in root.hcl $$(find live -name '*.hcl' -not -path '*/.terragrunt-cache/*'); do \
 	  terraform fmt - < "$$f" > "$$f.tmp" && mv "$$f.tmp" "$$f" || { rm -f "$$f.tmp"; exit 1; }; done
 
-bench: $(VENV)/.installed ## Cold-import and warm-invocation benchmarks, image runtime size
+bench: $(VENV)/.installed ## Cold-import and warm-invocation benchmarks, load on this machine, image size
 	$(PY) -m bench
+
+bench-load: $(VENV)/.installed ## Only the load benchmark: ops load against uvicorn and the Lambda handler
+	$(PY) -m bench.load
 
 up: $(VENV)/.installed ## Local stack: moto + examples/complete applied + API through the Lambda handler
 	$(PY) -m tools.stack up

@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 NAME = re.compile(r"[A-Za-z0-9 ._-]{1,64}")
 # Deeper documents are refused: nothing legitimate nests this far, and parsers pay for depth.
 MAX_JSON_DEPTH = 32
+TOO_DEEP = f"JSON nesting is deeper than {MAX_JSON_DEPTH} levels"
 
 
 async def hello(request: Request) -> Response:
@@ -61,14 +62,17 @@ async def echo(request: Request) -> Response:
     if not is_json(request.headers.get("content-type")):
         raise HTTPException(415, "request body must be sent as 'application/json' (UTF-8)")
     try:
-        value = json.loads(body.decode("utf-8"), parse_constant=reject_constant)
+        # Integers stay text: the body goes back as sent, and int() refuses over 4300 digits.
+        value = json.loads(body.decode("utf-8"), parse_constant=reject_constant, parse_int=str)
     except UnicodeDecodeError:
         raise HTTPException(400, "request body is not valid UTF-8") from None
-    except (ValueError, RecursionError):
+    except RecursionError:
+        raise HTTPException(400, TOO_DEEP) from None  # the parser gives up far past the limit
+    except ValueError:
         raise HTTPException(400, "request body is not valid JSON") from None
     # Depth cannot exceed the number of opening brackets: most bodies skip the walk.
     if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH and depth(value) > MAX_JSON_DEPTH:
-        raise HTTPException(400, f"JSON nesting is deeper than {MAX_JSON_DEPTH} levels")
+        raise HTTPException(400, TOO_DEEP)
     # The bytes as received: the same value, with numbers and unicode exactly as the client wrote them.
     return Response(body, media_type="application/json")
 

@@ -22,6 +22,10 @@ from app.problems import problem
 
 # A caller's id is kept only if it is short and made of characters safe in logs and headers.
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:=+-]{1,128}")
+# API Gateway's ids are base64 (so "/" too); an event's id is checked as strictly before use.
+GATEWAY_REQUEST_ID = re.compile(r"[A-Za-z0-9._:=+/-]{1,128}")
+# Set by app.handler on an event Mangum could not read: the request is refused with a 400.
+ENVELOPE_ERROR = "app.envelope_error"
 
 log = structlog.get_logger()
 
@@ -31,7 +35,7 @@ def request_id_for(scope: Scope, headers: Headers) -> str:
     if event is not None:
         # On Lambda, API Gateway's id: the same one is in its access log and in X-Ray.
         request_id = event.get("requestContext", {}).get("requestId")
-        if isinstance(request_id, str) and request_id:
+        if isinstance(request_id, str) and GATEWAY_REQUEST_ID.fullmatch(request_id):
             return request_id
     incoming = headers.get("x-request-id")
     if incoming is not None and REQUEST_ID.fullmatch(incoming):
@@ -105,7 +109,11 @@ class RequestContext:
         try:
             try:
                 length = declared_length(request_headers)
-                if length is not None and length > limit:
+                envelope_error = (scope.get("aws.event") or {}).get(ENVELOPE_ERROR)
+                if envelope_error is not None:
+                    response = problem(400, envelope_error, request_id)
+                    await response(scope, receive, send_with_headers)
+                elif length is not None and length > limit:
                     # Refused before a byte of the body is read.
                     response = problem(413, f"request body is larger than {limit} bytes", request_id)
                     await response(scope, receive, send_with_headers)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from bench import lambda_handlers
+from bench import lambda_handlers, load
 
 
 def main() -> None:
     print("== Lambda handler: this app against Powertools and Flask ==")
     lambda_handlers.main()
+    print()
+    print("== ops load against the app on this machine: uvicorn and the Lambda handler ==")
+    load.main([])
     try:
         from bench import image
     except ImportError:  # the image benchmark arrives with the Dockerfile work

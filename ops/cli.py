@@ -9,50 +9,126 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ops import OpsError
 
+# Past a day a time value is a typo (or inf); some would overflow the clock or the socket calls.
+MAX_SECONDS = 86400
+# CloudWatch Logs keeps events at most ten years (3653 days); --since looks back no further.
+MAX_SINCE_MINUTES = 3653 * 24 * 60
+# API Gateway HTTP APIs take payloads of at most 10 MB, not increasable (docs.aws.amazon.com/
+# apigateway/latest/developerguide/http-api-quotas.html); the echo checks send one at the limit.
+MAX_BODY_LIMIT = 10 * 1024 * 1024
+
+
+def finite(value: str, unit: str = "") -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise argparse.ArgumentTypeError(f"must be a finite number{unit}, got {value}")
+    return number
+
 
 def positive(value: str) -> float:
-    number = float(value)
+    number = finite(value)
     if not number > 0:
         raise argparse.ArgumentTypeError(f"must be positive, got {value}")
     return number
 
 
-def non_negative(value: str) -> float:
-    number = float(value)
+def bounded(number: float, value: str, limit: int, what: str) -> float:
+    if number > limit:
+        raise argparse.ArgumentTypeError(f"must be at most {limit} ({what}), got {value}")
+    return number
+
+
+def seconds(value: str) -> float:
+    """A positive number of seconds, up to a day."""
+    number = finite(value, " of seconds")
+    if not number > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return bounded(number, value, MAX_SECONDS, "a day")
+
+
+def seconds_or_zero(value: str) -> float:
+    """Zero or more seconds, up to a day."""
+    number = finite(value, " of seconds")
     if not number >= 0:
         raise argparse.ArgumentTypeError(f"must be zero or more, got {value}")
+    return bounded(number, value, MAX_SECONDS, "a day")
+
+
+def minutes(value: str) -> float:
+    number = finite(value, " of minutes")
+    if not number > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return bounded(number, value, MAX_SINCE_MINUTES, "ten years")
+
+
+def body_limit(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number of bytes: {value!r}") from None
+    if number < 2:
+        raise argparse.ArgumentTypeError(f'must be at least 2 (the shortest JSON string, ""), got {value}')
+    if number > MAX_BODY_LIMIT:
+        raise argparse.ArgumentTypeError(
+            f"must be at most {MAX_BODY_LIMIT} (API Gateway's 10 MB payload limit), got {value}"
+        )
     return number
 
 
 def percent(value: str) -> float:
-    number = float(value)
+    number = finite(value)
     if not 0 < number < 100:
         raise argparse.ArgumentTypeError(f"must be between 0 and 100 (exclusive), got {value}")
     return number
 
 
 def fraction(value: str) -> float:
-    number = float(value)
+    number = finite(value)
     if not 0 <= number <= 1:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
     return number
 
 
-def write_json(path: Path | None, data: dict[str, Any]) -> None:
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line like every other error of the CLI (argparse would print the usage first).
+        name = self.prog.removeprefix("python -m ")
+        self.exit(2, f"{name}: error: {message} (see {self.prog} --help)\n")
+
+
+@contextmanager
+def json_output(path: Path | None) -> Iterator[Callable[[dict[str, Any]], None]]:
+    """Where --json goes, opened before the run: an unwritable path fails now, not after the run."""
     if path is None:
+        yield lambda data: None
         return
     try:
-        path.write_text(json.dumps(data, indent=2) + "\n")
+        handle = path.open("w")
     except OSError as exc:
         raise OpsError(f"cannot write {path}: {exc.strerror}") from None
+
+    def write(data: dict[str, Any]) -> None:
+        try:
+            handle.write(json.dumps(data, indent=2) + "\n")
+            handle.flush()
+        except OSError as exc:
+            raise OpsError(f"cannot write {path}: {exc.strerror}") from None
+
+    with handle:
+        yield write
 
 
 def say(line: str) -> None:
@@ -62,38 +138,43 @@ def say(line: str) -> None:
 def cmd_smoke(args: argparse.Namespace) -> int:
     from ops import smoke
 
-    report = smoke.run(
-        args.base_url,
-        origin=args.origin,
-        timeout=args.timeout,
-        warmup=args.warmup,
-        max_body_bytes=args.max_body_bytes,
-        expect_version=args.expect_version,
-        skip=tuple(args.skip),
-    )
-    print(report.text())
-    write_json(args.json, report.to_json())
+    smoke.base_url(args.base_url)  # a bad URL is reported before the --json file is touched
+    with json_output(args.json) as write_json:
+        report = smoke.run(
+            args.base_url,
+            origin=args.origin,
+            timeout=args.timeout,
+            warmup=args.warmup,
+            max_body_bytes=args.max_body_bytes,
+            expect_version=args.expect_version,
+            skip=tuple(args.skip),
+        )
+        print(report.text())
+        write_json(report.to_json())
     return 0 if report.ok else 1
 
 
 def cmd_load(args: argparse.Namespace) -> int:
     from ops import load
 
-    result = load.run(
-        args.base_url,
-        path=args.path,
-        requests=args.requests,
-        concurrency=args.concurrency,
-        duration=args.duration,
-        timeout=args.timeout,
-    )
-    print(result.text())
-    breaches = load.verdict(result, args.max_error_rate, args.max_p99_ms)
-    for breach in breaches:
-        print(f"  FAIL        {breach}")
-    if not breaches and (args.max_error_rate is not None or args.max_p99_ms is not None):
-        print("  thresholds  met")
-    write_json(args.json, {**result.to_json(), "ok": not breaches, "breaches": breaches})
+    load.check(args.requests, args.concurrency, args.duration, args.path)
+    load.base_url(args.base_url)
+    with json_output(args.json) as write_json:
+        result = load.run(
+            args.base_url,
+            path=args.path,
+            requests=args.requests,
+            concurrency=args.concurrency,
+            duration=args.duration,
+            timeout=args.timeout,
+        )
+        print(result.text())
+        breaches = load.verdict(result, args.max_error_rate, args.max_p99_ms)
+        for breach in breaches:
+            print(f"  FAIL        {breach}")
+        if not breaches and (args.max_error_rate is not None or args.max_p99_ms is not None):
+            print("  thresholds  met")
+        write_json({**result.to_json(), "ok": not breaches, "breaches": breaches})
     return 1 if breaches else 0
 
 
@@ -170,23 +251,23 @@ def cmd_logs_check(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     from ops.smoke import DEFAULT_MAX_BODY_BYTES, check_names
 
-    top = argparse.ArgumentParser(prog="python -m ops", description=__doc__.split("\n")[0])
+    top = Parser(prog="python -m ops", description=__doc__.split("\n")[0])
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = commands.add_parser("smoke", help="check every route of the API contract")
     p.add_argument("--base-url", required=True, help="the API's base URL, e.g. https://abc.execute-api.../")
     p.add_argument("--origin", help="also check CORS (preflight and simple request) for this Origin")
     p.add_argument("--json", type=Path, metavar="FILE", help="write the report (with request ids) here")
-    p.add_argument("--timeout", type=positive, default=10.0, metavar="S", help="per request (default 10)")
+    p.add_argument("--timeout", type=seconds, default=10.0, metavar="S", help="per request (default 10)")
     p.add_argument(
         "--warmup",
-        type=non_negative,
+        type=seconds_or_zero,
         default=60.0,
         metavar="S",
         help="retry connection errors, 5xx and 429 with backoff for this long from the start (default 60)",
     )
     p.add_argument(
-        "--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES, help="the app's MAX_BODY_BYTES"
+        "--max-body-bytes", type=body_limit, default=DEFAULT_MAX_BODY_BYTES, help="the app's MAX_BODY_BYTES"
     )
     p.add_argument("--expect-version", help="require /health to report this version")
     p.add_argument(
@@ -199,8 +280,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--path", default="/hello", help="path under the base URL (default /hello)")
     p.add_argument("--requests", type=int, metavar="N", help="stop after N requests")
     p.add_argument("--concurrency", type=int, default=10, metavar="C", help="requests in flight (default 10)")
-    p.add_argument("--duration", type=positive, metavar="S", help="stop after S seconds")
-    p.add_argument("--timeout", type=positive, default=10.0, metavar="S", help="per request (default 10)")
+    p.add_argument("--duration", type=seconds, metavar="S", help="stop after S seconds")
+    p.add_argument("--timeout", type=seconds, default=10.0, metavar="S", help="per request (default 10)")
     p.add_argument("--max-error-rate", type=fraction, metavar="R", help="fail above this error rate (0-1)")
     p.add_argument("--max-p99-ms", type=positive, metavar="M", help="fail when p99 latency exceeds M ms")
     p.add_argument("--json", type=Path, metavar="FILE", help="write the result here")
@@ -218,23 +299,23 @@ def parser() -> argparse.ArgumentParser:
         help="traffic share for the new version during --interval; repeat for more steps",
     )
     p.add_argument(
-        "--interval", type=non_negative, default=300.0, metavar="S", help="per canary step (default 300)"
+        "--interval", type=seconds_or_zero, default=300.0, metavar="S", help="per canary step (default 300)"
     )
     p.add_argument(
         "--bake",
-        type=non_negative,
+        type=seconds_or_zero,
         default=0.0,
         metavar="S",
         help="watch S seconds after the full shift (default 0)",
     )
     p.add_argument(
-        "--poll", type=positive, default=10.0, metavar="S", help="alarm polling period (default 10)"
+        "--poll", type=seconds, default=10.0, metavar="S", help="alarm polling period (default 10)"
     )
     p.add_argument("--alarm", action="append", default=[], metavar="NAME", help="CloudWatch alarm to watch")
     p.add_argument("--alarm-prefix", metavar="P", help="watch every alarm whose name starts with P")
     p.add_argument("--smoke-url", help="run `ops smoke` against this URL at each step")
-    p.add_argument("--smoke-warmup", type=non_negative, default=30.0, metavar="S")
-    p.add_argument("--smoke-timeout", type=positive, default=10.0, metavar="S")
+    p.add_argument("--smoke-warmup", type=seconds_or_zero, default=30.0, metavar="S")
+    p.add_argument("--smoke-timeout", type=seconds, default=10.0, metavar="S")
     p.add_argument("--smoke-skip", action="append", default=[], choices=check_names(), metavar="CHECK")
     p.set_defaults(run=cmd_release)
 
@@ -253,10 +334,10 @@ def parser() -> argparse.ArgumentParser:
         "--smoke-json", type=Path, metavar="FILE", help="ids and expectations from `ops smoke --json`"
     )
     p.add_argument(
-        "--timeout", type=non_negative, default=120.0, metavar="S", help="wait this long (default 120)"
+        "--timeout", type=seconds_or_zero, default=120.0, metavar="S", help="wait this long (default 120)"
     )
-    p.add_argument("--poll", type=positive, default=5.0, metavar="S", help="search period (default 5)")
-    p.add_argument("--since", type=positive, default=60.0, metavar="MINUTES", help="look back (default 60)")
+    p.add_argument("--poll", type=seconds, default=5.0, metavar="S", help="search period (default 5)")
+    p.add_argument("--since", type=minutes, default=60.0, metavar="MINUTES", help="look back (default 60)")
     p.add_argument("--service", help="require this service name")
     p.add_argument(
         "--lambda-fields",

@@ -16,7 +16,12 @@ from typing import Any
 import httpx
 
 from ops import OpsError
-from ops.smoke import base_url, describe
+from ops.smoke import base_url, describe, shown
+
+# Latencies and the run's duration are read from this clock; the tests put in one they control.
+clock = time.perf_counter
+# One Python process cannot usefully keep more requests in flight (nor, often, more sockets open).
+MAX_CONCURRENCY = 1000
 
 
 @dataclass
@@ -101,7 +106,7 @@ def verdict(result: Result, max_error_rate: float | None, max_p99_ms: float | No
 async def _run(
     url: str, requests: int | None, concurrency: int, duration: float | None, request_timeout: float
 ) -> Result:
-    result = Result(url, concurrency)
+    result = Result(shown(url), concurrency)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(timeout=request_timeout, limits=limits, follow_redirects=False) as client:
         # One request first, not counted: a URL nobody listens on is a setup error, not a 100 % error
@@ -109,30 +114,45 @@ async def _run(
         try:
             await client.get(url)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol) as exc:
-            raise OpsError(f"cannot reach {url}: {describe(exc)}") from None
+            raise OpsError(f"cannot reach {shown(url)}: {describe(exc)}") from None
         except httpx.TransportError:
             pass
 
         issued = 0
-        started = time.perf_counter()
+        started = clock()
         deadline = started + duration if duration else math.inf
 
         async def worker() -> None:
             nonlocal issued
-            while (requests is None or issued < requests) and time.perf_counter() < deadline:
+            while (requests is None or issued < requests) and clock() < deadline:
                 issued += 1
-                began = time.perf_counter()
+                began = clock()
                 try:
                     response = await client.get(url)
                 except httpx.TransportError as exc:
                     result.failures[describe(exc)] += 1
                     continue
-                result.latencies_ms.append((time.perf_counter() - began) * 1000)
+                result.latencies_ms.append((clock() - began) * 1000)
                 result.statuses[response.status_code] += 1
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-        result.duration_s = time.perf_counter() - started
+        result.duration_s = clock() - started
     return result
+
+
+def check(requests: int | None, concurrency: int, duration: float | None, path: str) -> None:
+    """Refuse a run that cannot be what was meant, before anything is sent."""
+    if requests is None and duration is None:
+        raise OpsError("give --requests N, --duration S or both")
+    if requests is not None and requests < 1:
+        raise OpsError(f"--requests must be at least 1, got {requests}")
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise OpsError(f"--concurrency must be 1-{MAX_CONCURRENCY}, got {concurrency}")
+    if duration is not None and not 0 < duration < math.inf:
+        raise OpsError(f"--duration must be a positive number of seconds, got {duration:g}")
+    # Only paths under the given base URL: never another host.
+    if not path.startswith("/") or path.startswith("//") or "://" in path:
+        raise OpsError(f"--path must be a path starting with a single '/', got {path!r}")
 
 
 def run(
@@ -145,15 +165,5 @@ def run(
     timeout: float = 10.0,
 ) -> Result:
     """Send GET requests to base URL + path until `requests` are done or `duration` seconds passed."""
-    if requests is None and duration is None:
-        raise OpsError("give --requests N, --duration S or both")
-    if requests is not None and requests < 1:
-        raise OpsError(f"--requests must be at least 1, got {requests}")
-    if concurrency < 1:
-        raise OpsError(f"--concurrency must be at least 1, got {concurrency}")
-    if duration is not None and duration <= 0:
-        raise OpsError(f"--duration must be positive, got {duration:g}")
-    # Only paths under the given base URL: never another host.
-    if not path.startswith("/") or path.startswith("//") or "://" in path:
-        raise OpsError(f"--path must be a path starting with a single '/', got {path!r}")
+    check(requests, concurrency, duration, path)
     return asyncio.run(_run(base_url(url) + path, requests, concurrency, duration, timeout))

@@ -50,7 +50,7 @@ def access_record(message: str) -> dict[str, Any] | None:
         return None
     try:
         value = json.loads(message[start:])
-    except ValueError:
+    except (ValueError, RecursionError):  # nested past what the parser follows: no access line
         return None
     candidates = [value]
     if isinstance(value, dict) and "message" in value:
@@ -58,7 +58,7 @@ def access_record(message: str) -> dict[str, Any] | None:
         if isinstance(inner, str):
             try:
                 inner = json.loads(inner)
-            except ValueError:
+            except (ValueError, RecursionError):
                 inner = None
         candidates.append(inner)
     for candidate in candidates:
@@ -146,6 +146,8 @@ def from_smoke(path: Path) -> dict[str, Expected]:
                 expected[check["request_id"]] = Expected(check.get("method"), paths, check.get("status"))
     except OSError as exc:
         raise OpsError(f"cannot read {path}: {exc.strerror}") from None
+    except RecursionError:
+        raise OpsError(f"{path} is nested too deeply to be an `ops smoke --json` report") from None
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise OpsError(f"{path} is not an `ops smoke --json` report ({type(exc).__name__}: {exc})") from None
     return expected

@@ -26,6 +26,8 @@ import botocore.exceptions
 from ops import OpsError, aws
 
 PREVIOUS = re.compile(r"\bprevious=(\d+)\b")
+# ASCII digits only (isdigit() takes "²", int() no more than 4300 digits).
+VERSION = re.compile(r"[0-9]{1,10}")
 Print = Callable[[str], None]
 # A check run during the shift: None when healthy, else why the release must stop.
 Probe = Callable[[], str | None]
@@ -74,8 +76,8 @@ class Function:
             )
 
     def require_version(self, version: str) -> None:
-        if not version.isdigit():
-            raise OpsError(f"version must be a published version number, got {version!r}")
+        if not VERSION.fullmatch(version):
+            raise OpsError(f"version must be a published version number, got {version[:20]!r}")
         if int(version) not in self.versions():
             raise OpsError(f"version {version} of function {self.name!r} not found (publish it first)")
 

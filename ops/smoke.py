@@ -32,6 +32,11 @@ PHRASES: dict[int, set[str]] = {
     422: {"Unprocessable Entity", "Unprocessable Content"},
 }
 MAX_BACKOFF = 5.0
+# The user:password@ part of a URL's authority (up to its last "@", before any "/", "?" or "#"),
+# wherever a URL occurs in a text.
+USERINFO = re.compile(r"//[^/?#\s'\"]*@")
+# The warm-up window is measured on this clock; the tests put in one they control.
+clock = time.monotonic
 
 
 @dataclass
@@ -472,16 +477,21 @@ def check_names() -> list[str]:
     return [c.name for c in checks(origin="https://example.test")]
 
 
+def shown(url: str) -> str:
+    """The URL as printed and written to reports: credentials in it (user:password@) masked."""
+    return USERINFO.sub("//***@", url)
+
+
 def base_url(url: str) -> str:
     """The base URL without a trailing slash; only http(s) URLs with a host and no query."""
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL as exc:
-        raise OpsError(f"invalid base URL {url!r}: {exc}") from None
+        raise OpsError(f"invalid base URL {shown(url)!r}: {shown(str(exc))}") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise OpsError(f"base URL must be http(s)://host[:port][/path], got {url!r}")
+        raise OpsError(f"base URL must be http(s)://host[:port][/path], got {shown(url)!r}")
     if parsed.query or parsed.fragment:
-        raise OpsError(f"base URL must not have a query or fragment, got {url!r}")
+        raise OpsError(f"base URL must not have a query or fragment, got {shown(url)!r}")
     return url.rstrip("/")
 
 
@@ -501,7 +511,7 @@ class Runner:
     ) -> None:
         self.client = client
         self.base = base
-        self.warmup_ends = time.monotonic() + warmup
+        self.warmup_ends = clock() + warmup
         self.sleep = sleep
 
     def send(self, check: Check, request_id: str) -> tuple[httpx.Response | None, str | None, int]:
@@ -526,7 +536,7 @@ class Runner:
                 error = describe(exc)
             if response is not None and response.status_code < 500 and response.status_code != 429:
                 return response, None, attempts
-            remaining = self.warmup_ends - time.monotonic()
+            remaining = self.warmup_ends - clock()
             if remaining <= 0:
                 return response, error, attempts
             self.sleep(min(delay, remaining))
@@ -561,7 +571,8 @@ def run(
             if response is None:
                 if index == 0:
                     # Nothing answered during the whole warm-up: one line, not a report of failures.
-                    raise OpsError(f"cannot reach {base}: {error} ({attempts} attempts over {warmup:g} s)")
+                    where = shown(base)
+                    raise OpsError(f"cannot reach {where}: {error} ({attempts} attempts over {warmup:g} s)")
                 errors = [f"request failed: {error}"]
                 status = request_id = None
                 url_path = ""
@@ -586,4 +597,4 @@ def run(
                     url_path,
                 )
             )
-    return Report(base, outcomes, time.monotonic() - started)
+    return Report(shown(base), outcomes, time.monotonic() - started)

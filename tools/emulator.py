@@ -17,9 +17,23 @@ ACCOUNT_ID = "123456789012"
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
+    """A loopback port nothing listens on, kept from other programs for about a minute.
+
+    Binding port 0 and closing hands the number straight back to the kernel, which may give it to
+    the next program asking for any port (another checkout's test run on this machine) before our
+    server binds it; our health check would then be answered by theirs. A port left in TIME_WAIT
+    is never handed out for port 0, while a server binding it by number with SO_REUSEADDR (uvicorn,
+    moto's werkzeug and http.server all set it) still can.
+    """
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((HOST, 0))
+        listener.listen(1)
+        port = int(listener.getsockname()[1])
+        with socket.create_connection((HOST, port)):
+            accepted, _ = listener.accept()
+            accepted.close()  # this end closes first, so this port is the one left in TIME_WAIT
+    return port
 
 
 def aws_env(endpoint: str, base: dict[str, str] | None = None) -> dict[str, str]:
@@ -39,7 +53,8 @@ def aws_env(endpoint: str, base: dict[str, str] | None = None) -> dict[str, str]
     return env
 
 
-def wait_until_up(endpoint: str, timeout: float = 20.0) -> None:
+# Generous: moto imports for seconds, more on a busy machine; an answer ends the wait at once.
+def wait_until_up(endpoint: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:

@@ -103,23 +103,27 @@ def _new_event_loop() -> None:
 class LambdaGateway:
     """ASGI app that forwards every HTTP request to a Lambda handler."""
 
-    def __init__(self, handler: Handler, function_name: str = "local-function") -> None:
+    def __init__(self, handler: Handler, max_body_bytes: int, function_name: str = "local-function") -> None:
         self.handler = handler
+        self.max_body_bytes = max_body_bytes  # the app's MAX_BODY_BYTES
         self.function_name = function_name
         # One worker with its own event loop: Mangum drives the app with loop.run_until_complete.
         self.worker = ThreadPoolExecutor(max_workers=1, initializer=_new_event_loop)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         assert scope["type"] == "http", "run with lifespan off"
-        body = b""
-        while True:
+        # Read no more than the app accepts: past its limit, what is read is enough for its 413 (a
+        # declared Content-Length over it, forwarded, is refused with nothing read at all).
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        body = bytearray()
+        more = not (declared.isdigit() and int(declared) > self.max_body_bytes)
+        while more and len(body) <= self.max_body_bytes:
             message = await receive()
             body += message.get("body", b"")
-            if not message.get("more_body", False):
-                break
+            more = message.get("more_body", False)
         context = LambdaContext(function_name=self.function_name)
         loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(self.worker, self.handler, to_event(scope, body), context)
+        result = await loop.run_in_executor(self.worker, self.handler, to_event(scope, bytes(body)), context)
         status, headers, payload = from_result(result)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
@@ -137,9 +141,10 @@ def main(argv: list[str] | None = None) -> None:
     import uvicorn
 
     from app.handler import handler
+    from app.main import settings
 
     uvicorn.run(
-        LambdaGateway(handler, os.environ["AWS_LAMBDA_FUNCTION_NAME"]),
+        LambdaGateway(handler, settings.max_body_bytes, os.environ["AWS_LAMBDA_FUNCTION_NAME"]),
         host=args.host,
         port=args.port,
         lifespan="off",

@@ -79,7 +79,7 @@ class Stack:
             return None
         endpoint = path.read_text().strip()
         try:
-            emulator.wait_until_up(endpoint, timeout=2)
+            emulator.wait_until_up(endpoint, timeout=30)  # its process lives: give a busy one time
         except TimeoutError:
             return None
         return endpoint
@@ -253,7 +253,7 @@ def _port_in_use(port: int) -> bool:
 
 
 def _wait_for_health(url: str, process: subprocess.Popen[bytes] | None, log: Path) -> None:
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60  # generous: a busy machine may take long to start it
     while True:
         if process is not None and process.poll() is not None:
             raise StackError(f"the gateway exited with status {process.returncode}; see {log}")
@@ -264,7 +264,7 @@ def _wait_for_health(url: str, process: subprocess.Popen[bytes] | None, log: Pat
             return  # it answered
         except (urllib.error.URLError, OSError):
             if time.monotonic() > deadline:
-                raise StackError(f"the gateway did not answer on {url} within 20 s; see {log}") from None
+                raise StackError(f"the gateway did not answer on {url} within 60 s; see {log}") from None
             time.sleep(0.1)
 
 

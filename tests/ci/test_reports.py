@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ci import deploy_summary, plan_report, scan_report, tool_versions
@@ -33,7 +33,8 @@ def test_document_keeps_everything_when_it_fits() -> None:
     assert "cut to fit" not in body
 
 
-@settings(max_examples=60, deadline=None)
+# No time limits: on a busy machine generating 200 kB texts can be slow, which says nothing of the code.
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     head=st.text(min_size=1, max_size=3000),
     detail=st.text(max_size=200_000),

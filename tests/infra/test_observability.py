@@ -37,7 +37,7 @@ def lines(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
     try:
         for path in ("/hello?name=Ada", "/does-not-exist"):
             try:
-                with urllib.request.urlopen(f"{server.url}{path}", timeout=5):  # loopback only
+                with urllib.request.urlopen(f"{server.url}{path}", timeout=60):  # loopback only; a safety net
                     pass
             except urllib.error.HTTPError:
                 pass

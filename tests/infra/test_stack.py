@@ -52,7 +52,7 @@ def alive(pid: int) -> bool:
 
 
 def get_json(url: str) -> object:
-    with urllib.request.urlopen(url, timeout=5) as response:  # loopback only
+    with urllib.request.urlopen(url, timeout=60) as response:  # loopback only; a safety net
         return json.loads(response.read())
 
 

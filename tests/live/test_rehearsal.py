@@ -21,7 +21,6 @@ import json
 import os
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -63,14 +62,13 @@ class ProdPlan:
 @dataclass
 class Rehearsal:
     endpoint: str
-    env: dict[str, str]  # Terraform's environment: CLI config, emulator, plugin cache
+    env: dict[str, str]  # Terraform's environment: CLI config, emulator
     workdir: Path
     outputs: dict[Path, dict[str, Any]] = field(default_factory=dict)  # applied units' outputs
     plans: dict[str, subprocess.CompletedProcess[str]] = field(default_factory=dict)
     applies: dict[str, subprocess.CompletedProcess[str]] = field(default_factory=dict)
     modules: dict[str, Path] = field(default_factory=dict)
     prod_plan: subprocess.CompletedProcess[str] | None = None
-    init_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def terragrunt_env(self) -> dict[str, str]:
@@ -108,7 +106,13 @@ class Rehearsal:
 
     def module(self, name: str, unit: tg.Unit) -> Path:
         """The unit's working copy, as Terragrunt prepares it in its cache: the source up to `//` copied,
-        the generated provider.tf and backend.tf written, initialised once."""
+        the generated provider.tf and backend.tf written, initialised once.
+
+        Every copy is initialised here, before any plan or apply starts: an `init` (re)installs the
+        provider in a plugin cache, and a plan running meanwhile in a module linked to that cache
+        entry finds no provider ("there is no package for registry.terraform.io/hashicorp/aws
+        5.100.0 cached in .terraform/providers"). Terraform's plugin cache is not safe for concurrent
+        use; with the provider mirror there is no cache at all: init links the mirror directly."""
         if name not in self.modules:
             base, _, sub = unit.value["source"].partition("//")
             cache = self.workdir / "cache" / name
@@ -117,6 +121,8 @@ class Rehearsal:
             for generated in unit.value["generate"].values():
                 (module / generated["path"]).write_text(generated["contents"])
             (module / unit.value["remote_state"]["generate"]["path"]).write_text(tg.backend_tf(unit))
+            init = self.terraform(module, "init", "-input=false")
+            assert init.returncode == 0, f"{name}: {init.stderr}"
             self.modules[name] = module
         return self.modules[name]
 
@@ -127,11 +133,6 @@ class Rehearsal:
 
     def step(self, name: str, command: str, unit: tg.Unit) -> subprocess.CompletedProcess[str]:
         module = self.module(name, unit)
-        if not (module / ".terraform").is_dir():
-            with self.init_lock:  # the provider plugin cache is not safe for concurrent installs
-                init = self.terraform(module, "init", "-input=false")
-            if init.returncode != 0:
-                return init
         if command == "plan":
             return self.terraform(
                 module, "plan", "-input=false", "-detailed-exitcode", inputs=unit.value["inputs"]
@@ -160,7 +161,7 @@ class Rehearsal:
         first = [(name, "plan") for name in APPLY_ORDER[2:]] + [(name, "apply") for name in APPLY_ORDER[:2]]
         units = {(name, command): self.evaluate(name, command) for name, command in first}
         for name, command in first:
-            self.module(name, units[name, command])
+            self.module(name, units[name, command])  # copied and initialised, one after another
         prod = self.prod_plan_setup()
         with ThreadPoolExecutor(max_workers=len(first) + 1) as pool:
             done = {key: pool.submit(self.step, *key, unit) for key, unit in units.items()}
@@ -190,11 +191,7 @@ def rehearsal(tf_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) 
         else:
             os.environ["MOTO_ACCOUNT_ID"] = previous
     endpoint = endpoint.replace(emulator.HOST, "localhost")
-    cache = workdir / "plugin-cache"
-    cache.mkdir()
-    rehearsal = Rehearsal(
-        endpoint, emulator.aws_env(endpoint, {**tf_env, "TF_PLUGIN_CACHE_DIR": str(cache)}), workdir
-    )
+    rehearsal = Rehearsal(endpoint, emulator.aws_env(endpoint, tf_env), workdir)
     try:
         bootstrap(client(rehearsal, "s3"))
         rehearsal.run()

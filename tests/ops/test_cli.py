@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -137,3 +138,130 @@ def test_no_region_is_one_line(ops: OpsRunner, monkeypatch: pytest.MonkeyPatch) 
     assert result.err == (
         "ops rollback: error: creating a lambda client: no AWS region configured (set AWS_REGION or AWS_DEFAULT_REGION)\n"
     )
+
+
+# Hostile values: each is one line and exit 2 before anything is sent, never a traceback, a hang or
+# a huge allocation. Nothing listens on the URL: had a run started, the error would be another.
+
+
+def nowhere() -> str:
+    return f"http://127.0.0.1:{free_port()}"
+
+
+SMOKE = ["smoke", "--warmup", "0"]
+LOAD = ["load", "--requests", "1"]
+LOGS = ["logs-check", "--log-group", "/aws/lambda/x", "--request-id", "x-1"]
+RELEASE = ["release", "--function", "f", "--version", "2"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["smoke", "--timeout", "inf"], "argument --timeout: must be a finite number of seconds, got inf"),
+        (["smoke", "--timeout", "nan"], "argument --timeout: must be a finite number of seconds, got nan"),
+        (["smoke", "--timeout", "1e300"], "argument --timeout: must be at most 86400 (a day), got 1e300"),
+        (["smoke", "--warmup", "inf"], "argument --warmup: must be a finite number of seconds"),
+        ([*SMOKE, "--timeout", "-1"], "argument --timeout: must be positive, got -1"),
+        ([*SMOKE, "--max-body-bytes", "10000000000"], "argument --max-body-bytes: must be at most 10485760"),
+        ([*SMOKE, "--max-body-bytes", "0"], "argument --max-body-bytes: must be at least 2"),
+        ([*SMOKE, "--max-body-bytes", "-5"], "argument --max-body-bytes: must be at least 2"),
+        ([*SMOKE, "--max-body-bytes", "lots"], "argument --max-body-bytes: invalid"),
+        (["load", "--duration", "inf"], "argument --duration: must be a finite number of seconds"),
+        ([*LOAD, "--duration", "1e6"], "argument --duration: must be at most 86400 (a day)"),
+        ([*LOAD, "--timeout", "inf"], "argument --timeout: must be a finite number of seconds"),
+        ([*LOAD, "--max-p99-ms", "inf"], "argument --max-p99-ms: must be a finite number"),
+        ([*LOAD, "--concurrency", "1000000"], "--concurrency must be 1-1000"),
+        ([*LOGS, "--timeout", "inf"], "argument --timeout: must be a finite number of seconds"),
+        ([*LOGS, "--poll", "inf"], "argument --poll: must be a finite number of seconds"),
+        ([*LOGS, "--since", "inf"], "argument --since: must be a finite number of minutes"),
+        ([*LOGS, "--since", "1e12"], "argument --since: must be at most 5260320 (ten years)"),
+        ([*RELEASE, "--interval", "inf"], "argument --interval: must be a finite number of seconds"),
+        ([*RELEASE, "--bake", "1e100"], "argument --bake: must be at most 86400 (a day)"),
+        ([*RELEASE, "--poll", "nan"], "argument --poll: must be a finite number of seconds"),
+        ([*RELEASE, "--smoke-warmup", "inf"], "argument --smoke-warmup: must be a finite number of seconds"),
+        (
+            [*RELEASE, "--smoke-timeout", "inf"],
+            "argument --smoke-timeout: must be a finite number of seconds",
+        ),
+        ([*RELEASE, "--canary", "inf"], "argument --canary: must be a finite number, got inf"),
+    ],
+)
+def test_hostile_values_are_one_line_up_front(ops: OpsRunner, argv: list[str], message: str) -> None:
+    if argv[0] in ("smoke", "load"):
+        argv = [*argv, "--base-url", nowhere()]
+    result = ops(*argv)
+    assert result.code == 2, result.out + result.err
+    assert result.out == ""
+    assert result.err.count("\n") == 1, result.err
+    assert message in result.err
+    assert result.err.startswith(f"ops {argv[0]}: error: ")
+
+
+def test_a_usage_error_is_one_line_from_the_real_entry_point() -> None:
+    result = python_m_ops("load", "--base-url", "http://127.0.0.1:1", "--timeout", "inf")
+    assert_one_line(result, 2, "ops load: error: argument --timeout: must be a finite number")
+    assert result.stderr.endswith(" (see python -m ops load --help)\n")  # where the usage is
+
+
+@pytest.mark.parametrize("command", [[*SMOKE], [*LOAD]])
+def test_an_unwritable_json_path_fails_before_the_run(
+    ops: OpsRunner, tmp_path: Path, command: list[str]
+) -> None:
+    path = tmp_path / "no-such-directory" / "report.json"
+    result = ops(*command, "--base-url", nowhere(), "--json", str(path))
+    assert result.code == 2
+    assert result.err == f"ops {command[0]}: error: cannot write {path}: No such file or directory\n"
+
+
+@pytest.mark.parametrize("command", [[*SMOKE], [*LOAD]])
+def test_a_directory_as_json_path_fails_before_the_run(
+    ops: OpsRunner, tmp_path: Path, command: list[str]
+) -> None:
+    result = ops(*command, "--base-url", nowhere(), "--json", str(tmp_path))
+    assert result.code == 2
+    assert result.err == f"ops {command[0]}: error: cannot write {tmp_path}: Is a directory\n"
+
+
+SECRET = "s3cr3t-pa55"  # noqa: S105 - a made-up password the output must not show
+
+
+def with_credentials(url: str) -> str:
+    return url.replace("http://", f"http://deployer:{SECRET}@", 1)
+
+
+def test_credentials_in_the_base_url_are_never_printed(
+    contract_server: str, ops: OpsRunner, tmp_path: Path
+) -> None:
+    url = with_credentials(f"{contract_server}/ok")
+    shown = f"{contract_server}/ok".replace("http://", "http://***@", 1)
+    smoke_json, load_json = tmp_path / "smoke.json", tmp_path / "load.json"
+    smoke = ops("smoke", "--base-url", url, "--warmup", "0", "--json", str(smoke_json))
+    load = ops("load", "--base-url", url, "--requests", "5", "--json", str(load_json))
+    assert (smoke.code, load.code) == (0, 0), smoke.out + load.out
+    assert f"smoke {shown}: " in smoke.out
+    assert f"load {shown}/hello: " in load.out
+    assert json.loads(smoke_json.read_text())["base_url"] == shown
+    assert json.loads(load_json.read_text())["url"] == f"{shown}/hello"
+    for text in (smoke.out, smoke.err, load.out, load.err, smoke_json.read_text(), load_json.read_text()):
+        assert SECRET not in text
+        assert "deployer" not in text
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["smoke", "--warmup", "0", "--base-url", with_credentials("http://127.0.0.1:1")],
+        ["load", "--requests", "1", "--base-url", with_credentials("http://127.0.0.1:1")],
+        ["smoke", "--base-url", with_credentials("http://127.0.0.1:1/?stage=x")],
+        ["smoke", "--base-url", with_credentials("ftp://127.0.0.1/")],
+        ["smoke", "--base-url", with_credentials("http://[::1")],
+        ["load", "--requests", "1", "--base-url", with_credentials("http://127.0.0.1:1/a?b")],
+    ],
+    ids=["smoke-unreachable", "load-unreachable", "query", "scheme", "invalid", "load-query"],
+)
+def test_credentials_are_not_printed_in_errors_either(ops: OpsRunner, argv: list[str]) -> None:
+    result = ops(*argv)
+    assert result.code == 2
+    assert result.err.count("\n") == 1, result.err
+    assert SECRET not in result.err
+    assert "deployer" not in result.err

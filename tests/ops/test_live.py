@@ -31,20 +31,22 @@ def app_server(request: pytest.FixtureRequest) -> Server:
 
 
 def test_smoke_passes(app_server: Server, ops: OpsRunner) -> None:
-    result = ops("smoke", "--base-url", app_server.url, "--warmup", "5")
+    result = ops("smoke", "--base-url", app_server.url, "--warmup", "5", "--timeout", "60")
     assert result.code == 0, result.out
     assert "all passed" in result.out
 
 
-def test_load_meets_thresholds(app_server: Server, ops: OpsRunner, tmp_path: Path) -> None:
+def test_load_runs_against_the_real_app(app_server: Server, ops: OpsRunner, tmp_path: Path) -> None:
+    # What `ops load` reports and judges is tested against servers whose latency the tests decide
+    # (test_load.py); here only that it drives the real app. Its figures are `make bench`'s business:
+    # on a busy machine they say nothing about the code. The timeout is a safety net only.
     path = tmp_path / "load.json"
-    args = ["--requests", "300", "--concurrency", "10", "--max-error-rate", "0", "--max-p99-ms", "2000"]
+    args = ["--requests", "50", "--concurrency", "5", "--timeout", "60"]
     result = ops("load", "--base-url", app_server.url, *args, "--json", str(path))
     assert result.code == 0, result.out
     report = json.loads(path.read_text())
-    assert report["requests"] == 300
-    assert report["statuses"] == {"200": 300}
-    print(result.out)  # the figures, for `pytest -s`
+    assert report["requests"] == 50
+    assert report["statuses"] == {"200": 50}
 
 
 def ship(server: Server, group: str) -> None:
@@ -64,10 +66,14 @@ def test_smoke_request_ids_have_valid_access_lines(
     app_server: Server, ops: OpsRunner, tmp_path: Path, aws_env: dict[str, str]
 ) -> None:
     report = tmp_path / "smoke.json"
-    assert ops("smoke", "--base-url", app_server.url, "--warmup", "5", "--json", str(report)).code == 0
+    smoke = ops(
+        "smoke", "--base-url", app_server.url, "--warmup", "5", "--timeout", "60", "--json", str(report)
+    )
+    assert smoke.code == 0, smoke.out
     ids = json.loads(report.read_text())["request_ids"]
     assert len(ids) >= 20
-    time.sleep(0.2)  # let the server flush its last lines
+    # A server logs a request after answering it: wait until every id has its line.
+    app_server.records(lambda records: set(ids) <= {r.get("request_id") for r in records})
     group = f"/aws/lambda/ops-{uuid.uuid4().hex[:8]}"
     ship(app_server, group)
     # Lines from the Lambda handler carry lambda_request_id and cold_start; uvicorn's do not.

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-import time
+import math
+import random
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from ops import load
 from tests.ops.conftest import OpsRunner
 from tests.ops.contract_app import ThreadServer, build
+from tests.ops.latency_app import Delays, VirtualClock
 
 
 def test_counts_and_percentiles(contract_server: str) -> None:
@@ -31,19 +33,63 @@ def test_percentiles_are_nearest_rank() -> None:
     assert load.Result("http://x", 1).percentile(50) is None
 
 
-def test_thresholds_met(contract_server: str, ops: OpsRunner, tmp_path: Path) -> None:
+# Requests 1-100 of the run wait 1-100 ms, shuffled; request 0, the warm-up `ops load` sends first and
+# does not count, waits 7 s.
+ORDER = random.Random(11).sample(range(1, 101), 100)
+DELAYS = {0: 7000.0, **{number: float(ms) for number, ms in enumerate(ORDER, start=1)}}
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> VirtualClock:
+    """The clock `ops load` reads, moved only by the test's servers."""
+    virtual = VirtualClock()
+    monkeypatch.setattr(load, "clock", virtual)
+    return virtual
+
+
+def test_figures_are_the_delays_the_server_gave(clock: VirtualClock, ops: OpsRunner, tmp_path: Path) -> None:
     path = tmp_path / "load.json"
-    args = ["--requests", "100", "--concurrency", "5", "--max-error-rate", "0", "--max-p99-ms", "5000"]
-    result = ops("load", "--base-url", f"{contract_server}/ok", *args, "--json", str(path))
-    assert result.code == 0, result.out
-    assert "throughput" in result.out
-    assert "p99" in result.out
-    assert "thresholds  met" in result.out
+    with ThreadServer(Delays(DELAYS, clock)) as server:
+        args = ["--requests", "100", "--concurrency", "1", "--json", str(path)]
+        result = ops("load", "--base-url", server.url, *args)
+    assert result.code == 0, result.out + result.err
+    # Nearest rank over 1..100 ms: the p-th percentile is p ms. 5050 ms of waiting in all; the
+    # warm-up's 7 s is neither a latency nor part of the duration.
+    assert f"load {server.url}/hello: 100 requests at concurrency 1 in 5.05 s" in result.out
+    assert "throughput  19.8 req/s" in result.out
+    assert "latency     p50 50.0 ms  p90 90.0 ms  p99 99.0 ms  max 100.0 ms" in result.out
+    assert "errors      0 (0.00%)  statuses 200: 100" in result.out
+    assert "thresholds" not in result.out  # none given, none judged
     report = json.loads(path.read_text())
-    assert report["ok"] is True
-    assert report["requests"] == 100
-    assert report["statuses"] == {"200": 100}
-    assert set(report["latency_ms"]) == {"p50", "p90", "p99", "max"}
+    assert report["latency_ms"] == {"p50": 50.0, "p90": 90.0, "p99": 99.0, "max": 100.0}
+    assert (report["requests"], report["duration_s"], report["throughput_rps"]) == (100, 5.05, 19.8)
+    assert (report["errors"], report["statuses"], report["ok"], report["breaches"]) == (
+        0,
+        {"200": 100},
+        True,
+        [],
+    )
+
+
+@pytest.mark.parametrize(("bound", "code"), [("98.5", 1), ("99.5", 0)])
+def test_p99_threshold_both_ways(
+    clock: VirtualClock, ops: OpsRunner, tmp_path: Path, bound: str, code: int
+) -> None:
+    # p99 is 99 ms and the slowest request 100 ms: 99.5 passes (the bound is on p99, not the max).
+    path = tmp_path / "load.json"
+    with ThreadServer(Delays(DELAYS, clock)) as server:
+        args = ["--requests", "100", "--concurrency", "1", "--max-p99-ms", bound, "--json", str(path)]
+        result = ops("load", "--base-url", server.url, *args)
+    assert result.code == code, result.out + result.err
+    report = json.loads(path.read_text())
+    assert report["latency_ms"]["p99"] == 99.0
+    if code:
+        breach = f"p99 99.0 ms exceeds --max-p99-ms {bound}"
+        assert f"  FAIL        {breach}" in result.out
+        assert (report["ok"], report["breaches"]) == (False, [breach])
+    else:
+        assert "  thresholds  met" in result.out
+        assert (report["ok"], report["breaches"]) == (True, [])
 
 
 def test_error_rate_threshold(contract_server: str, ops: OpsRunner) -> None:
@@ -56,31 +102,42 @@ def test_error_rate_threshold(contract_server: str, ops: OpsRunner) -> None:
     assert ops("load", "--base-url", url, *args, "--max-error-rate", "1").code == 0
 
 
-def test_p99_threshold(contract_server: str, ops: OpsRunner) -> None:
-    # This copy takes 0.6 s per GET /hello.
-    args = ["--requests", "4", "--concurrency", "4", "--max-p99-ms", "200"]
-    result = ops("load", "--base-url", f"{contract_server}/slow-hello", *args)
-    assert result.code == 1
-    assert "exceeds --max-p99-ms 200" in result.out
+def test_real_waits_are_measured(ops: OpsRunner, tmp_path: Path) -> None:
+    # The real clock this time: requests 5 and 10 of the run sleep 300 ms. A measured latency can
+    # only be longer than the server's sleep, however busy the machine.
+    path = tmp_path / "load.json"
+    with ThreadServer(Delays({5: 300, 10: 300})) as server:
+        args = ["--requests", "10", "--concurrency", "1", "--max-p99-ms", "250", "--json", str(path)]
+        result = ops("load", "--base-url", server.url, *args)
+    assert result.code == 1, result.out
+    latency = json.loads(path.read_text())["latency_ms"]
+    assert latency["p90"] >= 300  # the 9th of 10 by rank: the other slow one
+    assert latency["p99"] >= 300
+    assert "exceeds --max-p99-ms 250" in result.out
 
 
-def test_duration_bounds_the_run(contract_server: str) -> None:
-    started = time.monotonic()
-    result = load.run(f"{contract_server}/ok", duration=0.5, concurrency=4)
-    assert 0.5 <= result.duration_s < 1.5
-    assert time.monotonic() - started < 3
-    assert result.total > 10
-    capped = load.run(f"{contract_server}/ok", duration=30, requests=25, concurrency=4)
-    assert capped.total == 25
-    assert capped.duration_s < 10
+def test_duration_ends_the_run(clock: VirtualClock) -> None:
+    with ThreadServer(Delays(dict.fromkeys(range(1, 1000), 100.0), clock)) as server:
+        result = load.run(server.url, duration=1.0, concurrency=1)
+    # 100 ms each: the 11th request would start at the deadline.
+    assert (result.total, result.duration_s) == (10, 1.0)
 
 
-def test_timeouts_count_as_errors(contract_server: str) -> None:
-    result = load.run(f"{contract_server}/slow-hello", path="/hello", requests=2, concurrency=2, timeout=0.2)
-    # A slow server is reachable: its timeouts are errors of the run, not a setup error.
-    assert result.total == 2
-    assert result.errors == 2
-    assert sum(result.failures.values()) == 2
+def test_requests_end_a_run_before_its_duration(clock: VirtualClock) -> None:
+    with ThreadServer(Delays(dict.fromkeys(range(1, 1000), 100.0), clock)) as server:
+        result = load.run(server.url, duration=30, requests=25, concurrency=4)
+    assert result.total == 25
+    assert result.duration_s < 30
+
+
+def test_timeouts_count_as_errors() -> None:
+    # The warm-up request is answered; the run's two never are. The timeout is generous so that only
+    # the server's silence, not a stalled client on a busy machine, ends them.
+    with ThreadServer(Delays({1: math.inf, 2: math.inf})) as server:
+        result = load.run(server.url, requests=2, concurrency=2, timeout=5)
+    # A server that never answers is reachable: its timeouts are errors of the run, not a setup error.
+    assert (result.total, result.errors, sum(result.failures.values())) == (2, 2, 2)
+    assert all(reason.startswith("no answer in time (") for reason in result.failures)
     assert load.verdict(result, 0.1, 100) == [
         "error rate 100.00% exceeds --max-error-rate 10.00%",
         "no request was answered, so p99 cannot meet --max-p99-ms",
@@ -102,7 +159,7 @@ def test_unreachable_url_is_one_line(ops: OpsRunner) -> None:
     [
         (["--concurrency", "2"], "give --requests N, --duration S or both"),
         (["--requests", "0"], "--requests must be at least 1"),
-        (["--requests", "5", "--concurrency", "0"], "--concurrency must be at least 1"),
+        (["--requests", "5", "--concurrency", "0"], "--concurrency must be 1-1000, got 0"),
         (["--requests", "5", "--path", "http://example.com/"], "--path must be a path"),
         (["--requests", "5", "--path", "//example.com/"], "--path must be a path"),
     ],
@@ -134,3 +191,15 @@ def test_load_never_follows_a_redirect_elsewhere() -> None:
             result = load.run(server.url, requests=20, concurrency=4)
     assert result.statuses == {307: 20}
     assert hits == 0
+
+
+def test_the_load_benchmark_reports_both_servers(capsys: pytest.CaptureFixture[str]) -> None:
+    # `make bench-load`: figures printed, never judged; here only that it runs to the end.
+    from bench import load as bench
+
+    bench.main(["--requests", "5", "--concurrency", "1"])
+    out = capsys.readouterr().out
+    assert out.count(" 5 requests at concurrency 1 in ") == 2
+    assert "-- uvicorn (python -m app)" in out
+    assert "-- Lambda handler (python -m tools.gateway)" in out
+    assert out.count("statuses 200: 5") == 2

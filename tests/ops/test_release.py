@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import json
-import threading
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import boto3
 import pytest
 
-from ops import OpsError, release
+from ops import OpsError, aws, release
 from tests.ops.conftest import OpsRunner
 
 pytestmark = pytest.mark.emulator
@@ -88,47 +89,44 @@ def alarm(aws_env: dict[str, str]) -> Alarm:
     return Alarm(f"ops-{uuid.uuid4().hex[:8]}-errors")
 
 
-class Watcher:
-    """Records every distinct alias state while a release runs; can act when a state appears."""
+class AliasUpdates:
+    """Every alias state `ops release` sets (UpdateAlias answers, in order), and when; can act on one.
+
+    Recorded from the release's own calls rather than by polling the alias, so no state is missed
+    however briefly it lasts or however slowly the machine runs."""
 
     def __init__(
         self,
-        fn: Lambda,
-        when: Callable[[tuple[str, dict[str, float], str]], bool] | None = None,
+        monkeypatch: pytest.MonkeyPatch,
+        when: Callable[[tuple[str, dict[str, float]]], bool] | None = None,
         then: Callable[[], None] | None = None,
     ) -> None:
-        self.fn = fn
+        self.states: list[tuple[str, dict[str, float]]] = []
+        self.times: list[float] = []
         self.when = when
         self.then = then
-        self.states: list[tuple[str, dict[str, float]]] = []
-        self.acted_at: float | None = None
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.acted = False
+        original = aws.client
 
-    def run(self) -> None:
-        while not self.stop.is_set():
-            state = self.fn.alias()
-            if not self.states or self.states[-1] != state[:2]:
-                self.states.append(state[:2])
-            if self.then and self.acted_at is None and self.when and self.when(state):
-                self.then()
-                self.acted_at = time.monotonic()
-            time.sleep(0.02)
+        def client(service: str) -> Any:
+            made = original(service)
+            if service == "lambda":
+                made.meta.events.register("after-call.lambda.UpdateAlias", self.record)
+            return made
 
-    def __enter__(self) -> Watcher:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.states:  # the state before the release, for sure
-            assert time.monotonic() < deadline, "the alias could not be read"
-            time.sleep(0.01)
-        return self
+        monkeypatch.setattr(aws, "client", client)
 
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join()
+    def record(self, parsed: dict[str, Any], **kwargs: Any) -> None:
+        weights = (parsed.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+        state = (parsed["FunctionVersion"], dict(weights))
+        self.states.append(state)
+        self.times.append(time.monotonic())
+        if self.then and not self.acted and self.when and self.when(state):
+            self.acted = True
+            self.then()
 
 
-def canary_on(version: str) -> Callable[[tuple[str, dict[str, float], str]], bool]:
+def canary_on(version: str) -> Callable[[tuple[str, dict[str, float]]], bool]:
     return lambda state: version in state[1]
 
 
@@ -140,41 +138,48 @@ def test_release_all_at_once(fn: Lambda, ops: OpsRunner) -> None:
     assert "warning: no --alarm" in result.out
 
 
-def test_canary_steps_move_the_weights(fn: Lambda, alarm: Alarm, ops: OpsRunner) -> None:
+def test_canary_steps_move_the_weights(
+    fn: Lambda, alarm: Alarm, ops: OpsRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
     args = ["--canary", "10", "--canary", "50", "--interval", "0.4", "--poll", "0.05", "--alarm", alarm.name]
-    with Watcher(fn) as watcher:
-        result = ops("release", "--function", fn.name, "--version", "3", *args)
-        time.sleep(0.1)
+    updates = AliasUpdates(monkeypatch)
+    result = ops("release", "--function", fn.name, "--version", "3", *args)
     assert result.code == 0, result.out + result.err
-    assert watcher.states == [("1", {}), ("1", {"3": 0.1}), ("1", {"3": 0.5}), ("3", {})]
+    assert updates.states == [("1", {"3": 0.1}), ("1", {"3": 0.5}), ("3", {})]
+    # Each step held for its interval at least (longer on a busy machine, never shorter).
+    assert all(b - a >= 0.4 for a, b in itertools.pairwise(updates.times))
     assert fn.alias() == ("3", {}, "ops: previous=1")
     assert "canary: 10 % on version 3, 90 % on 1 for 0.4 s" in result.out
     assert "canary: 50 % on version 3" in result.out
 
 
-def test_alarm_mid_canary_rolls_back(fn: Lambda, alarm: Alarm, ops: OpsRunner) -> None:
-    args = ["--canary", "10", "--interval", "20", "--poll", "0.05", "--alarm", alarm.name]
+def test_alarm_mid_canary_rolls_back(
+    fn: Lambda, alarm: Alarm, ops: OpsRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ["--canary", "10", "--interval", "120", "--poll", "0.05", "--alarm", alarm.name]
+    updates = AliasUpdates(monkeypatch, when=canary_on("2"), then=lambda: alarm.set("ALARM"))
     started = time.monotonic()
-    with Watcher(fn, when=canary_on("2"), then=lambda: alarm.set("ALARM")) as watcher:
-        result = ops("release", "--function", fn.name, "--version", "2", *args)
-        time.sleep(0.1)
+    result = ops("release", "--function", fn.name, "--version", "2", *args)
     assert result.code == 1, result.out + result.err
-    # Rolled back as soon as the alarm fired, long before the 20 s step would have ended.
-    assert time.monotonic() - started < 10
-    assert watcher.acted_at is not None
-    assert watcher.states == [("1", {}), ("1", {"2": 0.1}), ("1", {})]
+    # Rolled back as soon as the alarm fired, not when the 120 s step ended (a bound generous
+    # enough that no stall of a busy machine reaches it).
+    assert time.monotonic() - started < 60
+    assert updates.acted
+    assert updates.states == [("1", {"2": 0.1}), ("1", {})]
     version, weights, description = fn.alias()
     assert (version, weights) == ("1", {})
     assert description == "ops: rolled back version 2"
     assert f"rolling back: alarm in ALARM: {alarm.name}" in result.out
 
 
-def test_alarm_prefix_is_watched(fn: Lambda, aws_env: dict[str, str], ops: OpsRunner) -> None:
+def test_alarm_prefix_is_watched(
+    fn: Lambda, aws_env: dict[str, str], ops: OpsRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
     prefix = f"ops-{uuid.uuid4().hex[:8]}-"
     alarms = [Alarm(prefix + "errors"), Alarm(prefix + "throttles")]
-    args = ["--canary", "25", "--interval", "20", "--poll", "0.05", "--alarm-prefix", prefix]
-    with Watcher(fn, when=canary_on("3"), then=lambda: alarms[1].set("ALARM")):
-        result = ops("release", "--function", fn.name, "--version", "3", *args)
+    args = ["--canary", "25", "--interval", "120", "--poll", "0.05", "--alarm-prefix", prefix]
+    AliasUpdates(monkeypatch, when=canary_on("3"), then=lambda: alarms[1].set("ALARM"))
+    result = ops("release", "--function", fn.name, "--version", "3", *args)
     assert result.code == 1
     assert "watching 2 alarm(s)" in result.out
     assert f"alarm in ALARM: {prefix}throttles" in result.out
@@ -198,16 +203,17 @@ def test_alarm_after_the_full_shift_rolls_back(fn: Lambda, alarm: Alarm) -> None
     assert fn.alias()[:2] == ("1", {})
 
 
-def test_alarm_while_baking_rolls_back(fn: Lambda, alarm: Alarm, ops: OpsRunner) -> None:
-    args = ["--bake", "20", "--poll", "0.05", "--alarm", alarm.name]
+def test_alarm_while_baking_rolls_back(
+    fn: Lambda, alarm: Alarm, ops: OpsRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ["--bake", "120", "--poll", "0.05", "--alarm", alarm.name]
+    updates = AliasUpdates(monkeypatch, when=lambda state: state[0] == "2", then=lambda: alarm.set("ALARM"))
     started = time.monotonic()
-    with Watcher(fn, when=lambda state: state[0] == "2", then=lambda: alarm.set("ALARM")) as watcher:
-        result = ops("release", "--function", fn.name, "--version", "2", *args)
-        time.sleep(0.1)
+    result = ops("release", "--function", fn.name, "--version", "2", *args)
     assert result.code == 1, result.out
-    assert time.monotonic() - started < 10
-    assert "shifted: 100 % on version 2, watching for 20 s" in result.out
-    assert watcher.states == [("1", {}), ("2", {}), ("1", {})]
+    assert time.monotonic() - started < 60  # long before the 120 s of baking were over
+    assert "shifted: 100 % on version 2, watching for 120 s" in result.out
+    assert updates.states == [("2", {}), ("1", {})]
     assert fn.alias()[:2] == ("1", {})
 
 
@@ -299,6 +305,8 @@ def test_releasing_the_serving_version_does_nothing(fn: Lambda, ops: OpsRunner) 
         (["--alias", "canary", "--version", "2"], "alias 'canary' not found on function"),
         (["--version", "9"], "version 9 of function"),
         (["--version", "$LATEST"], "version must be a published version number"),
+        (["--version", "9" * 5000], "version must be a published version number"),
+        (["--version", "\u00b2"], "version must be a published version number"),  # a digit to isdigit()
         (["--version", "2", "--alarm", "no-such-alarm"], "alarm(s) not found: no-such-alarm"),
         (
             ["--version", "2", "--alarm-prefix", "no-such-prefix-"],

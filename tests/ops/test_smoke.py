@@ -11,6 +11,7 @@ import pytest
 from ops import OpsError, smoke
 from tests.ops.conftest import OpsRunner
 from tests.ops.contract_app import BREAKS, CORS_BREAKS, ORIGIN, ThreadServer, build, flaky
+from tests.ops.latency_app import VirtualClock
 
 SUCCESS = {
     "health",
@@ -116,8 +117,9 @@ def test_reference_server_passes(contract_server: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(BREAKS))
 def test_each_broken_rule_is_caught(contract_server: str, name: str) -> None:
-    # Only the slow copy gets a short timeout: a busy test machine must not fail the others.
-    report = smoke.run(f"{contract_server}/{name}", warmup=0, timeout=0.3 if name == "slow-hello" else 10)
+    # A generous timeout: a busy machine may stall a check for seconds. The copy whose GET /hello
+    # never answers must still fail only that check, once the timeout is over.
+    report = smoke.run(f"{contract_server}/{name}", warmup=0, timeout=10)
     assert not report.ok
     assert failures(report) == EXPECTED_FAILURES[name], report.text()
 
@@ -224,13 +226,22 @@ def test_no_retry_after_the_warmup_window() -> None:
     assert "expected status 200, got 503" in report.text()
 
 
-def test_steady_5xx_fails_after_a_bounded_time() -> None:
-    started = time.monotonic()
+def test_steady_5xx_fails_once_the_warmup_window_is_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = VirtualClock()
+    monkeypatch.setattr(smoke, "clock", clock)
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock.advance(seconds * 1000)
+
     with ThreadServer(flaky(build(), failures=10**9)) as server:
-        report = smoke.run(server.url, warmup=1.0)
-    assert time.monotonic() - started < 5
+        report = smoke.run(server.url, warmup=1.0, sleep=sleep)
     assert failures(report) == EVERY_CHECK
-    assert report.outcomes[0].attempts > 2
+    # Backoff 0.2, 0.4, then only what is left of the window; every later check is tried once.
+    assert slept == [0.2, 0.4, 0.4]
+    assert [o.attempts for o in report.outcomes] == [4] + [1] * (len(EVERY_CHECK) - 1)
+    assert "expected status 200, got 503" in report.text()
 
 
 def test_unreachable_url_is_one_line(ops: OpsRunner) -> None:
@@ -239,12 +250,13 @@ def test_unreachable_url_is_one_line(ops: OpsRunner) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     started = time.monotonic()
     result = ops("smoke", "--base-url", url, "--warmup", "0.5")
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 60  # a safety net: it gives up once the 0.5 s are over
     assert result.code == 2
     assert result.out == ""
     assert result.err.count("\n") == 1
     assert result.err.startswith(f"ops smoke: error: cannot reach {url}: ")
     assert "Connection refused" in result.err or "connect" in result.err.lower()
+    assert result.err.endswith(" attempts over 0.5 s)\n")
 
 
 @pytest.mark.parametrize(

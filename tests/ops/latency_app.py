@@ -1,0 +1,60 @@
+"""Servers whose latency the test decides, for `ops load`.
+
+`Delays` makes the n-th request it receives wait as long as the test said. With a `VirtualClock`
+the wait costs no time: the server moves the clock `ops load` reads (`ops.load.clock`) instead, so
+the figures `ops load` reports are exact, whatever the load on the machine. Without one it really
+sleeps, and a measured latency can only be longer than the delay, never shorter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.responses import JSONResponse
+
+
+class VirtualClock:
+    """A monotonic clock in whole microseconds (exact sums) that only `advance` moves."""
+
+    def __init__(self) -> None:
+        self.microseconds = 0
+        self.lock = threading.Lock()
+
+    def __call__(self) -> float:
+        return self.microseconds / 1_000_000
+
+    def advance(self, milliseconds: float) -> None:
+        with self.lock:
+            self.microseconds += round(milliseconds * 1000)
+
+
+class Delays:
+    """ASGI app: request number n (0 is the first one received) waits `delays_ms.get(n, 0)` ms, then
+    gets `status` with a small JSON body; a delay of `math.inf` is never answered."""
+
+    def __init__(
+        self, delays_ms: Mapping[int, float], clock: VirtualClock | None = None, status: int = 200
+    ) -> None:
+        self.delays_ms = delays_ms
+        self.clock = clock
+        self.status = status
+        self.received = 0
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        assert scope["type"] == "http"
+        # uvicorn runs this on one event loop thread: counting before the first await is race-free.
+        number, self.received = self.received, self.received + 1
+        delay = self.delays_ms.get(number, 0.0)
+        if delay == math.inf:  # never answered: held until the client gives up and disconnects
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            return
+        if self.clock is not None:
+            self.clock.advance(delay)
+        elif delay:
+            await asyncio.sleep(delay / 1000)
+        await JSONResponse({"request": number}, self.status)(scope, receive, send)
