@@ -192,7 +192,7 @@ class Journal:
     plan: Plan
     stable: str = ""
     steps: list[StepRecord] = field(default_factory=list)
-    outcome: str = ""
+    outcome: str = "stopped before any change"
     watching: list[str] = field(default_factory=list)
 
     def markdown(self) -> str:

@@ -198,3 +198,24 @@ def test_field_extraction_sees_a_misspelt_field() -> None:
 
 def test_query_file_is_parsed() -> None:
     assert all(text.startswith("fields ") for text in query_texts().values())
+
+
+def test_the_documented_release_timeline_is_what_live_sets() -> None:
+    """docs/operations.md draws the release timeline of dev and prod: it must be env.hcl's values
+    (null meaning what the signal needs), or the doc lies after the next change to them."""
+    import hcl2
+
+    from ops.signal import seconds_needed
+
+    needed = seconds_needed(10, 60)
+    doc = (ROOT / "docs" / "operations.md").read_text()
+    gantt = doc.split("```mermaid\ngantt", 1)[1].split("```", 1)[0]
+    sections = dict(re.findall(r"section (\w+)\n(.*?)(?=\n    section |\Z)", gantt, re.S))
+    for env in ("dev", "prod"):
+        with (ROOT / "live" / env / "env.hcl").open() as handle:
+            values = {k: v for block in hcl2.load(handle)["locals"] for k, v in block.items()}
+        step = values["release_step_seconds"] or needed
+        bake = values["release_bake_seconds"] or needed
+        drawn = re.findall(r"^\s*(\d+) %[^:]*?(\d+) s :", sections[env], re.M)
+        expected = [(str(p), str(step)) for p in values["release_canary_percents"]] + [("100", str(bake))]
+        assert drawn == expected, (env, drawn, expected)

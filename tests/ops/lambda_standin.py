@@ -117,10 +117,12 @@ class Worker:
             return dict(json.loads(answer))
 
     def stop(self) -> None:
-        self.process.terminate()
+        # End of input ends the worker's loop: it exits normally (and writes its coverage data).
+        assert self.process.stdin is not None
         try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
+            self.process.stdin.close()
+            self.process.wait(timeout=20)
+        except (OSError, subprocess.TimeoutExpired):
             self.process.kill()
             self.process.wait()
         self.results.close()
