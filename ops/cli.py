@@ -116,7 +116,8 @@ def smoke_probe(args: argparse.Namespace, out: Callable[[str], None] = say) -> A
                 retry_server_errors=False,
             )
         except OpsError as exc:
-            return f"smoke failed: {exc}"
+            # "cannot reach <placeholder URL>" says nothing here: the function's own error does.
+            return f"smoke failed: {str(exc).replace(f'cannot reach {invoke.BASE_URL}: ', '')}"
         out(report.text())
         failed = [o.name for o in report.outcomes if not o.ok]
         return f"smoke failed: {', '.join(failed)}" if failed else None

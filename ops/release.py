@@ -212,8 +212,9 @@ class Journal:
         ]
         for number, step in enumerate(self.steps, 1):
             name = "bake" if step.percent == 100 else "canary"
+            outcome = step.outcome.replace("|", "\\|")  # a pipe would end the cell
             lines.append(
-                f"| {number} {name} | {step.percent:g} % | {step.seconds:g} s | {step.watched:.0f} s | {step.outcome} |"
+                f"| {number} {name} | {step.percent:g} % | {step.seconds:g} s | {step.watched:.0f} s | {outcome} |"
             )
         return "\n".join(lines) + "\n"
 
