@@ -26,6 +26,8 @@ class Settings(NamedTuple):
     metrics_namespace: str
     service_name: str
     on_lambda: bool
+    # The published version serving (Lambda sets AWS_LAMBDA_FUNCTION_VERSION); a metric dimension.
+    function_version: str = "$LATEST"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -59,4 +61,5 @@ class Settings(NamedTuple):
             metrics_namespace=environ.get("METRICS_NAMESPACE") or "LambdaApi",
             service_name=environ.get("SERVICE_NAME") or "lambda-api",
             on_lambda=on_lambda,
+            function_version=environ.get("AWS_LAMBDA_FUNCTION_VERSION") or "$LATEST",
         )

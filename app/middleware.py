@@ -13,6 +13,7 @@ import time
 import structlog
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,6 +27,8 @@ REQUEST_ID = re.compile(r"[A-Za-z0-9._:=+-]{1,128}")
 GATEWAY_REQUEST_ID = re.compile(r"[A-Za-z0-9._:=+/-]{1,128}")
 # Set by app.handler on an event Mangum could not read: the request is refused with a 400.
 ENVELOPE_ERROR = "app.envelope_error"
+# nginx's "client closed request": the client left before the answer, so nothing failed here.
+CLIENT_CLOSED_REQUEST = 499
 
 log = structlog.get_logger()
 
@@ -59,7 +62,7 @@ class RequestContext:
         self.settings = settings
         # Metrics go wherever JSON logs go (Lambda, CI); not into a developer's console.
         self.metrics = (
-            Recorder(settings.metrics_namespace, settings.service_name)
+            Recorder(settings.metrics_namespace, settings.service_name, settings.function_version)
             if settings.log_format == "json"
             else None
         )
@@ -119,6 +122,10 @@ class RequestContext:
                     await response(scope, receive, send_with_headers)
                 else:
                     await self.app(scope, receive_limited, send_with_headers)
+            except ClientDisconnect:
+                # Gone mid-body: no one to answer, and not a server error (it must not count in
+                # Errors or the 5xx class, or any client could inflate the signal releases trust).
+                status = CLIENT_CLOSED_REQUEST
             except Exception:
                 log.exception("unhandled_exception")
                 if response_started:

@@ -8,6 +8,8 @@ terragrunt.hcl), merges them and writes, as step outputs:
     function_version   lambda's version (the version the apply just published)
     log_group_name     lambda's log_group_name
     alarm_names        monitoring's alarm_names, as JSON (and one per line in --alarms-file)
+    release_<key>      each key of monitoring's release object (how `ops release` runs: canary
+                       steps, step and bake seconds, the metrics and thresholds); lists comma-separated
 
 Sensitive outputs are never read into the step outputs, and none of these names may be one.
 """
@@ -29,6 +31,7 @@ WANTED = {
     "function_version": "version",
     "log_group_name": "log_group_name",
     "alarm_names": "alarm_names",
+    "release": "release",
 }
 SAFE_VALUE = re.compile(r"^[\w.:/@+=,-]*$")  # single-line values only: no way to forge another output
 
@@ -86,6 +89,12 @@ def collect(working_dir: Path) -> dict[str, Any]:
         values[key] = output.get("value")
     if not isinstance(values["alarm_names"], list):
         raise OutputsError("alarm_names must be a list")
+    if not isinstance(values["release"], dict):
+        raise OutputsError("release must be an object")
+    release = values.pop("release")
+    for key, value in release.items():
+        # One output per setting, so the workflow passes each to its option by name.
+        values[f"release_{key}"] = ",".join(map(str, value)) if isinstance(value, list) else value
     return values
 
 

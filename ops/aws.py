@@ -22,12 +22,14 @@ CONFIG = botocore.config.Config(
 )
 
 
-def client(service: str) -> Any:
+def client(service: str, attempts: int = 5) -> Any:
+    """A client; `attempts=1` for calls whose failures must be seen, not retried away."""
     session = boto3.session.Session()
     # boto3 reads only AWS_DEFAULT_REGION; CI actions and the Lambda runtime also set AWS_REGION.
     region = session.region_name or os.environ.get("AWS_REGION") or None
+    config = CONFIG.merge(botocore.config.Config(retries={"mode": "standard", "max_attempts": attempts}))
     with errors(f"creating a {service} client"):
-        return session.client(service, region_name=region, config=CONFIG)  # type: ignore[call-overload]
+        return session.client(service, region_name=region, config=config)  # type: ignore[call-overload]
 
 
 def error_code(exc: botocore.exceptions.ClientError) -> str:

@@ -178,21 +178,28 @@ def cmd_load(args: argparse.Namespace) -> int:
     return 1 if breaches else 0
 
 
-def smoke_probe(args: argparse.Namespace) -> Any:
-    """A smoke run as a release check: failures (even an unreachable URL) are reasons to roll back."""
-    from ops import smoke
+def smoke_probe(args: argparse.Namespace, out: Callable[[str], None] = say) -> Any:
+    """The smoke checks as a release check, sent to the new version itself (Lambda Invoke, HTTP API
+    2.0 events) and never retried: any failure, even no answer at all, is a reason to stop."""
+    from ops import aws, invoke, smoke
+
+    transport = invoke.VersionTransport(aws.client("lambda", attempts=1), args.function, args.version)
 
     def probe() -> str | None:
+        out(f"smoke: version {args.version} of {args.function!r}, invoked directly")
         try:
             report = smoke.run(
-                args.smoke_url,
-                warmup=args.smoke_warmup,
+                invoke.BASE_URL,
+                warmup=0,
                 timeout=args.smoke_timeout,
                 skip=tuple(args.smoke_skip),
+                transport=transport,
+                retry_server_errors=False,
             )
         except OpsError as exc:
-            return f"smoke failed: {exc}"
-        say(report.text())
+            # "cannot reach <placeholder URL>" says nothing here: the function's own error does.
+            return f"smoke failed: {str(exc).replace(f'cannot reach {invoke.BASE_URL}: ', '')}"
+        out(report.text())
         failed = [o.name for o in report.outcomes if not o.ok]
         return f"smoke failed: {', '.join(failed)}" if failed else None
 
@@ -200,25 +207,74 @@ def smoke_probe(args: argparse.Namespace) -> Any:
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    from ops import aws, release
+    from datetime import UTC, datetime
+
+    from ops import aws, release, signal
 
     canary = args.canary or []
     if canary != sorted(set(canary)):
         raise OpsError(f"--canary steps must increase, got {' '.join(f'{c:g}' for c in canary)}")
-    if args.smoke_url:
-        # Fail on a bad URL now, not as a rollback reason halfway through.
-        from ops import smoke
-
-        smoke.base_url(args.smoke_url)
+    spec = signal.Spec(
+        args.metrics_namespace,
+        args.service or "",
+        args.max_error_rate,
+        args.max_p99_ms,
+        args.signal_period,
+        args.signal_delay,
+    )
+    interval = spec.needs() if args.interval is None else args.interval
+    bake = spec.needs() if args.bake is None else args.bake
+    if args.service:
+        # A step shorter than this ends before its traffic can be judged.
+        for option, seconds in (("--interval", interval if canary else None), ("--bake", bake)):
+            if seconds is not None and seconds < spec.needs():
+                raise OpsError(
+                    f"{option} {seconds:g} is shorter than the signal needs: {spec.needs():g} s "
+                    f"(a {max(spec.period, signal.LAMBDA_PERIOD)} s period and {spec.delay:g} s of delivery)"
+                )
+        if len(canary) * interval + bake > signal.HIGH_RESOLUTION_SECONDS:
+            raise OpsError("the release must end within 3 hours: one-second metrics are kept no longer")
+    plan = release.Plan(args.version, canary, interval, args.poll, bake)
     fn = release.Function(aws.client("lambda"), args.function, args.alias)
+    journal = release.Journal(args.function, args.alias, plan)
     alarms = release.Alarms(aws.client("cloudwatch"), args.alarm, args.alarm_prefix)
+    watch = release.Watch()
     if args.alarm or args.alarm_prefix:
-        say(f"watching {len(alarms.validate())} alarm(s)")
-    elif not args.smoke_url:
-        say("warning: no --alarm, --alarm-prefix or --smoke-url: nothing is watched during the shift")
-    plan = release.Plan(args.version, canary, args.interval, args.poll, args.bake)
-    smoke = smoke_probe(args) if args.smoke_url else None
-    return release.release(fn, plan, release.alarm_probe(alarms), smoke, say)
+        count = len(alarms.validate())
+        say(f"watching {count} alarm(s)")
+        watch.alarms = release.alarm_probe(alarms)
+        journal.watching.append(f"{count} alarm(s)")
+    if args.smoke:
+        watch.smoke = smoke_probe(args)
+        journal.watching.append("the smoke checks, sent to the new version itself")
+    if args.service:
+        watch.signal = signal.VersionSignal(
+            aws.client("cloudwatch"), spec, args.function, args.alias, args.version, datetime.now(UTC)
+        )
+        say(f"judging version {args.version} on its own metrics: {spec.describe()}")
+        journal.watching.append(f"its own metrics: {spec.describe()}")
+    if not (args.smoke or args.service):
+        say("warning: no --smoke and no --service: nothing judges the new version itself")
+    try:
+        return release.release(fn, plan, watch, say, journal=journal)
+    finally:
+        if args.summary:
+            append(args.summary, journal.markdown())
+
+
+def append(path: Path, text: str) -> None:
+    try:
+        with path.open("a") as file:
+            file.write(text)
+    except OSError as exc:
+        raise OpsError(f"cannot write {path}: {exc.strerror}") from None
+
+
+class Gone(argparse.Action):
+    """An option that was removed: say what replaces it instead of a bare "unrecognized arguments"."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        parser.error(f"{self.option_strings[0]} is gone: {self.help}")
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
@@ -246,6 +302,12 @@ def cmd_logs_check(args: argparse.Namespace) -> int:
     )
     print(result.text())
     return 0 if result.ok else 1
+
+
+def signal_periods() -> tuple[int, ...]:
+    from ops.signal import PERIODS
+
+    return PERIODS
 
 
 def parser() -> argparse.ArgumentParser:
@@ -299,24 +361,65 @@ def parser() -> argparse.ArgumentParser:
         help="traffic share for the new version during --interval; repeat for more steps",
     )
     p.add_argument(
-        "--interval", type=seconds_or_zero, default=300.0, metavar="S", help="per canary step (default 300)"
+        "--interval",
+        type=seconds_or_zero,
+        metavar="S",
+        help="per canary step (default: what the signal needs, --signal-delay + 60)",
     )
     p.add_argument(
         "--bake",
         type=seconds_or_zero,
-        default=0.0,
         metavar="S",
-        help="watch S seconds after the full shift (default 0)",
+        help="watch S seconds after the full shift (default: what the signal needs)",
     )
     p.add_argument(
-        "--poll", type=seconds, default=10.0, metavar="S", help="alarm polling period (default 10)"
+        "--poll", type=seconds, default=10.0, metavar="S", help="checks every S seconds (default 10)"
     )
     p.add_argument("--alarm", action="append", default=[], metavar="NAME", help="CloudWatch alarm to watch")
     p.add_argument("--alarm-prefix", metavar="P", help="watch every alarm whose name starts with P")
-    p.add_argument("--smoke-url", help="run `ops smoke` against this URL at each step")
-    p.add_argument("--smoke-warmup", type=seconds_or_zero, default=30.0, metavar="S")
+    p.add_argument(
+        "--smoke",
+        action="store_true",
+        help="run the smoke checks against the new version itself before and at each step (no retries)",
+    )
     p.add_argument("--smoke-timeout", type=seconds, default=10.0, metavar="S")
     p.add_argument("--smoke-skip", action="append", default=[], choices=check_names(), metavar="CHECK")
+    p.add_argument(
+        "--service",
+        metavar="NAME",
+        help="judge the new version on its own metrics: the app's (Service=NAME, Version=V) and Lambda's",
+    )
+    p.add_argument(
+        "--metrics-namespace", default="LambdaApi", metavar="NS", help="the app's METRICS_NAMESPACE"
+    )
+    p.add_argument(
+        "--max-error-rate",
+        type=percent,
+        default=1.0,
+        metavar="PERCENT",
+        help="roll back when a period's 5xx or failed invocations reach this share (default 1)",
+    )
+    p.add_argument(
+        "--max-p99-ms", type=positive, metavar="MS", help="roll back when a period's p99 latency reaches MS"
+    )
+    p.add_argument(
+        "--signal-period",
+        type=int,
+        default=10,
+        choices=signal_periods(),
+        metavar="S",
+        help="10, 20, 30 or 60",
+    )
+    p.add_argument(
+        "--signal-delay",
+        type=seconds_or_zero,
+        default=60.0,
+        metavar="S",
+        help="seconds CloudWatch may take to deliver a datapoint (default 60)",
+    )
+    p.add_argument("--summary", type=Path, metavar="FILE", help="append a Markdown report here")
+    p.add_argument("--smoke-url", action=Gone, help="smoke checks now invoke the new version: use --smoke")
+    p.add_argument("--smoke-warmup", action=Gone, help="the smoke checks of a release are never retried")
     p.set_defaults(run=cmd_release)
 
     p = commands.add_parser("rollback", help="point a Lambda alias back at the previous version")

@@ -1,11 +1,12 @@
 """`ops release` and `ops rollback`: move a Lambda alias between published versions.
 
-release: a weighted canary through the alias's routing config (AdditionalVersionWeights): each
---canary step sends that share of traffic to the new version for --interval seconds while the
-CloudWatch alarms (and an optional smoke run) are watched; then 100 % and one last check. An alarm in
-ALARM, a failed smoke run, an AWS error or Ctrl-C mid-way (or during --bake seconds after the full
-shift) puts the alias back on the version it served before (100 %, no weights) and ends with a
-non-zero exit. Alarms already in ALARM before the start refuse the release without any change.
+release: a weighted canary through the alias's routing config (AdditionalVersionWeights). The new
+version is judged on its own signals, never on the stable version's: the smoke checks sent to it
+directly (before any traffic moves, then at the start of each step), its own metrics (ops/signal.py)
+and any alarms named, polled through each --canary step of --interval seconds and through --bake
+seconds after the full shift. A failing signal, an AWS error or Ctrl-C at any point puts the alias
+back on the version it served before (100 %, no weights) and ends with a non-zero exit. Alarms
+already in ALARM, or a smoke failing before the start, refuse the release without any change.
 
 rollback: the alias goes back to the previous version. A completed release writes
 "ops: previous=N" into the alias description; when that is absent (or names a version that no longer
@@ -24,6 +25,7 @@ from typing import Any
 import botocore.exceptions
 
 from ops import OpsError, aws
+from ops.signal import VersionSignal
 
 PREVIOUS = re.compile(r"\bprevious=(\d+)\b")
 # ASCII digits only (isdigit() takes "²", int() no more than 4300 digits).
@@ -150,37 +152,109 @@ class Plan:
     version: str
     canary: list[float]  # traffic percentages for the new version, one step each
     interval: float  # seconds per canary step
-    poll: float  # seconds between alarm checks
+    poll: float  # seconds between checks
     bake: float = 0.0  # seconds of watching after the full shift
 
+    def steps(self) -> list[tuple[float, float]]:
+        """(percent on the new version, seconds) for every step, the full shift (the bake) last."""
+        return [(percent, self.interval) for percent in self.canary] + [(100.0, self.bake)]
 
-def watch(
-    alarms: Probe, smoke: Probe | None, seconds: float, poll: float, sleep: Callable[[float], None]
-) -> str | None:
-    """Run the smoke once, then poll the alarms until `seconds` passed; the first reason to stop, or None."""
-    ends = time.monotonic() + seconds
-    reason = smoke() if smoke else None
+
+@dataclass
+class Watch:
+    """What judges the new version: the smoke (run before any traffic moves and at the start of each
+    step), alarms and its own metrics (polled through each step)."""
+
+    smoke: Probe | None = None
+    alarms: Probe | None = None
+    signal: VersionSignal | None = None
+
+    def poll(self) -> str | None:
+        for probe in (self.alarms, self.signal.check if self.signal else None):
+            reason = probe() if probe else None
+            if reason:
+                return reason
+        return None
+
+
+@dataclass
+class StepRecord:
+    percent: float
+    seconds: float  # planned
+    watched: float = 0.0
+    outcome: str = "not reached"
+
+
+@dataclass
+class Journal:
+    """What a release did, step by step: the job summary."""
+
+    function: str
+    alias: str
+    plan: Plan
+    stable: str = ""
+    steps: list[StepRecord] = field(default_factory=list)
+    outcome: str = "stopped before any change"
+    watching: list[str] = field(default_factory=list)
+
+    def markdown(self) -> str:
+        plan = self.plan
+        lines = [
+            f"### Release of version {plan.version} on `{self.function}:{self.alias}`: {self.outcome}",
+            "",
+            f"Serving before: version {self.stable or '?'}. Canary "
+            + (", ".join(f"{p:g} %" for p in plan.canary) or "none (all at once)")
+            + f", {plan.interval:g} s per step; bake {plan.bake:g} s at 100 %; checks every {plan.poll:g} s.",
+        ]
+        lines += [f"- watching: {item}" for item in self.watching]
+        lines += [
+            "",
+            "| Step | Traffic on the new version | Planned | Watched | Result |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for number, step in enumerate(self.steps, 1):
+            name = "bake" if step.percent == 100 else "canary"
+            outcome = step.outcome.replace("|", "\\|")  # a pipe would end the cell
+            lines.append(
+                f"| {number} {name} | {step.percent:g} % | {step.seconds:g} s | {step.watched:.0f} s | {outcome} |"
+            )
+        return "\n".join(lines) + "\n"
+
+
+def watch_step(
+    watch: Watch,
+    seconds: float,
+    poll: float,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> tuple[str | None, float]:
+    """Smoke once, then poll until `seconds` passed (one last poll at the end); the first reason to
+    stop, or None, and the seconds watched."""
+    started = clock()
+    reason = watch.smoke() if watch.smoke else None
     while reason is None:
-        reason = alarms()
-        remaining = ends - time.monotonic()
+        reason = watch.poll()
+        remaining = started + seconds - clock()
         if reason or remaining <= 0:
             break
         sleep(min(poll, remaining))
-    return reason
+    return reason, clock() - started
 
 
 def release(
     fn: Function,
     plan: Plan,
-    alarms: Probe,
-    smoke: Probe | None,
+    watch: Watch,
     out: Print,
+    clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    journal: Journal | None = None,
 ) -> int:
     """Shift the alias to plan.version; 0 when complete, 1 when rolled back or refused."""
+    journal = journal or Journal(fn.name, fn.alias, plan)
     alias = fn.get_alias()
     fn.require_version(plan.version)
-    stable = alias.version
+    stable = journal.stable = alias.version
     if alias.weights:
         out(
             f"alias {fn.alias!r} had an unfinished canary {alias.weights}: "
@@ -190,41 +264,65 @@ def release(
         if alias.weights:
             fn.point(stable, {})
         out(f"alias {fn.alias!r} of {fn.name!r} already serves version {stable}: nothing to do")
+        journal.outcome = "nothing to do"
         return 0
     if plan.canary and not stable.isdigit():
         raise OpsError(
             f"alias {fn.alias!r} points at {stable}; a weighted canary needs a published version there"
         )
-    reason = alarms()
+    reason = watch.alarms() if watch.alarms else None
     if reason:
         out(f"not releasing version {plan.version}: {reason} before the release started")
+        journal.outcome = f"refused: {reason}"
+        return 1
+    reason = watch.smoke() if watch.smoke else None
+    if reason:
+        # Checked before any traffic moves: a version that cannot answer never gets users.
+        out(f"not releasing version {plan.version}: {reason} (before any traffic moved)")
+        journal.outcome = f"refused: {reason}"
         return 1
 
     out(f"releasing version {plan.version} of {fn.name!r} on alias {fn.alias!r} (serving {stable})")
+    journal.steps = [StepRecord(percent, seconds) for percent, seconds in plan.steps()]
     try:
-        for percent in plan.canary:
-            fn.point(stable, {plan.version: round(percent / 100, 6)})
-            out(
-                f"canary: {percent:g} % on version {plan.version}, {100 - percent:g} % on {stable} "
-                f"for {plan.interval:g} s"
-            )
-            reason = watch(alarms, smoke, plan.interval, plan.poll, sleep)
+        for index, step in enumerate(journal.steps):
+            if step.percent < 100:
+                fn.point(stable, {plan.version: round(step.percent / 100, 6)})
+                out(
+                    f"canary: {step.percent:g} % on version {plan.version}, {100 - step.percent:g} % on "
+                    f"{stable} for {step.seconds:g} s"
+                )
+            else:
+                fn.point(plan.version, {}, f"ops: previous={stable}")
+                out(
+                    f"shifted: 100 % on version {plan.version}"
+                    + (f", watching for {step.seconds:g} s" if step.seconds else "")
+                )
+            step.outcome = "watching"
+            reason, step.watched = watch_step(watch, step.seconds, plan.poll, clock, sleep)
+            signal = watch.signal
+            if reason is None and signal is not None and index == 0 and signal.first_seen is None:
+                reason = (
+                    f"no metrics from version {plan.version} in {step.watched:.0f} s "
+                    f"({signal.spec.namespace}, Service={signal.spec.service}): it cannot be judged"
+                )
             if reason:
+                step.outcome = f"❌ {reason}"
+                journal.outcome = f"rolled back ({reason})"
                 return roll_back(fn, stable, plan.version, reason, out)
-        fn.point(plan.version, {}, f"ops: previous={stable}")
-        out(
-            f"shifted: 100 % on version {plan.version}"
-            + (f", watching for {plan.bake:g} s" if plan.bake else "")
-        )
-        reason = watch(alarms, smoke, plan.bake, plan.poll, sleep)
-        if reason:
-            return roll_back(fn, stable, plan.version, reason, out)
+            step.outcome = "✅ healthy"
+            if signal is not None and index == 0 and signal.first_seen is not None:
+                out(
+                    f"first metrics from version {plan.version} {(signal.first_seen - signal.since).total_seconds():.0f} s after the start"
+                )
     except (OpsError, KeyboardInterrupt) as exc:
         # Whatever stopped the shift, traffic goes back to the version that was serving.
         reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
+        journal.outcome = f"rolled back ({reason})"
         roll_back(fn, stable, plan.version, reason, out)
         raise
     out(f"release complete: alias {fn.alias!r} serves version {plan.version} (previous {stable})")
+    journal.outcome = "complete"
     return 0
 
 

@@ -507,12 +507,21 @@ class Runner:
     """Sends the checks one by one; retries transient failures while the warm-up window is open."""
 
     def __init__(
-        self, client: httpx.Client, base: str, warmup: float, sleep: Callable[[float], None]
+        self,
+        client: httpx.Client,
+        base: str,
+        warmup: float,
+        sleep: Callable[[float], None],
+        retry_server_errors: bool = True,
     ) -> None:
         self.client = client
         self.base = base
         self.warmup_ends = clock() + warmup
         self.sleep = sleep
+        self.retry_server_errors = retry_server_errors
+
+    def retryable(self, status: int) -> bool:
+        return status == 429 or (status >= 500 and self.retry_server_errors)
 
     def send(self, check: Check, request_id: str) -> tuple[httpx.Response | None, str | None, int]:
         delay = 0.2
@@ -534,7 +543,7 @@ class Runner:
                 )
             except httpx.TransportError as exc:
                 error = describe(exc)
-            if response is not None and response.status_code < 500 and response.status_code != 429:
+            if response is not None and not self.retryable(response.status_code):
                 return response, None, attempts
             remaining = self.warmup_ends - clock()
             if remaining <= 0:
@@ -553,8 +562,14 @@ def run(
     expect_version: str | None = None,
     skip: tuple[str, ...] = (),
     sleep: Callable[[float], None] = time.sleep,
+    transport: httpx.BaseTransport | None = None,
+    retry_server_errors: bool = True,
 ) -> Report:
-    """Run every check once (retrying transient failures in the warm-up window) and report."""
+    """Run every check once (retrying transient failures in the warm-up window) and report.
+
+    `transport` replaces the network (`ops release` invokes one Lambda version with it);
+    `retry_server_errors=False` reports a 5xx as it came, whatever the warm-up.
+    """
     base = base_url(url)
     unknown = set(skip) - set(check_names())
     if unknown:
@@ -562,8 +577,8 @@ def run(
     ctx = Context(run_id=uuid.uuid4().hex[:12], expect_version=expect_version)
     started = time.monotonic()
     outcomes = []
-    with httpx.Client(timeout=timeout, follow_redirects=False) as client:
-        runner = Runner(client, base, warmup, sleep)
+    with httpx.Client(timeout=timeout, follow_redirects=False, transport=transport) as client:
+        runner = Runner(client, base, warmup, sleep, retry_server_errors)
         for index, check in enumerate(c for c in checks(max_body_bytes, origin) if c.name not in skip):
             began = time.monotonic()
             response, error, attempts = runner.send(check, f"smoke-{ctx.run_id}-{index:02d}")

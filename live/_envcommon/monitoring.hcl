@@ -57,4 +57,8 @@ inputs = {
   alarm_emails             = local.env.alarm_emails
   concurrency_threshold    = local.env.alarm_concurrency_threshold
   create_query_definitions = !local.emulated
+
+  release_canary_percents = local.env.release_canary_percents
+  release_step_seconds    = local.env.release_step_seconds
+  release_bake_seconds    = local.env.release_bake_seconds
 }

@@ -21,6 +21,14 @@ locals {
   alarm_emails                = ["dev-alerts@example.com"]
   alarm_concurrency_threshold = 16
 
+  # Releases (`ops release`, through the monitoring unit's `release` output): the new version's
+  # traffic share per canary step, seconds per step and of the bake after the full shift; null is
+  # what the signal needs (120 s), anything shorter fails the plan. See docs/operations.md.
+  # dev: one canary step, each step and the bake as long as the signal needs (120 s).
+  release_canary_percents = [10]
+  release_step_seconds    = null
+  release_bake_seconds    = null
+
   # Accounts whose functions may pull images from this account's repository. dev holds the
   # pipeline's registry, so prod's account is listed: prod runs the same digest, pulled from here.
   ecr_pull_account_ids = ["222222222222"]

@@ -21,6 +21,14 @@ locals {
   alarm_emails                = ["oncall@example.com"]
   alarm_concurrency_threshold = 80
 
+  # Releases (`ops release`, through the monitoring unit's `release` output): the new version's
+  # traffic share per canary step, seconds per step and of the bake after the full shift; null is
+  # what the signal needs (120 s), anything shorter fails the plan. See docs/operations.md.
+  # prod: two canary steps of 5 minutes, a 10-minute bake.
+  release_canary_percents = [10, 50]
+  release_step_seconds    = 300
+  release_bake_seconds    = 600
+
   # Accounts whose functions may pull images from this account's repository. prod runs images from
   # dev's registry, so its own repository lends to no one.
   ecr_pull_account_ids = []

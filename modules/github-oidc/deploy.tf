@@ -63,6 +63,15 @@ data "aws_iam_policy_document" "deploy" {
   }
 
   statement {
+    # `ops release` sends its smoke checks to the new version itself (Invoke with a version
+    # qualifier), never through the weighted alias: qualified ARNs only.
+    sid       = "SmokeTheNewVersion"
+    effect    = "Allow"
+    actions   = ["lambda:InvokeFunction"]
+    resources = ["${local.arn_prefix.lambda}*:*"]
+  }
+
+  statement {
     sid    = "StackRolesRead"
     effect = "Allow"
     actions = [

@@ -11,15 +11,6 @@ locals {
   # HTTP API metric names (4xx, 5xx, Count, Latency); 4XXError/5XXError/ApiName belong to REST APIs
   # and never get data for an HTTP API.
   metric_alarms = {
-    "lambda-errors" = {
-      description = "Lambda ${var.function_name}:${var.alias_name} invocations failed (Errors >= ${var.errors_threshold} per period)."
-      namespace   = "AWS/Lambda"
-      metric_name = "Errors"
-      statistic   = "Sum"
-      extended    = null
-      threshold   = var.errors_threshold
-      dimensions  = local.lambda_alias_dimensions
-    }
     "lambda-throttles" = {
       description = "Lambda ${var.function_name}:${var.alias_name} invocations were throttled (reserved concurrency or account limit reached)."
       namespace   = "AWS/Lambda"
@@ -132,9 +123,73 @@ resource "aws_cloudwatch_metric_alarm" "api_5xx_rate" {
   tags = var.tags
 }
 
+################################################################################
+# Per version: one alarm whose time series are the versions (a Metrics Insights query with GROUP BY)
+################################################################################
+
+# A Metrics Insights query that returns several time series makes every series a contributor of
+# its own: the alarm fires when any version breaches and names that version (console, the
+# DescribeAlarmContributors API), so the stable version and a canary are told apart. Metrics
+# Insights reads data at one-minute granularity and over the last three hours only:
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Create_Metrics_Insights_Alarm.html
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-metrics-insights-limits.html
+# `ops release` judges the canary faster, on the app's one-second metrics (see release.tf).
+locals {
+  insights_period = max(60, var.period_seconds)
+
+  per_version_alarms = {
+    "lambda-errors" = {
+      description = "Lambda ${var.function_name}:${var.alias_name}: invocations of one version failed (Errors >= ${var.errors_threshold} per period); the contributor names the version (ExecutedVersion)."
+      query       = "SELECT SUM(Errors) FROM SCHEMA(\"AWS/Lambda\", ExecutedVersion, FunctionName, Resource) WHERE FunctionName = '${var.function_name}' AND Resource = '${var.function_name}:${var.alias_name}' GROUP BY ExecutedVersion"
+      label       = "Errors by version"
+      threshold   = var.errors_threshold
+    }
+    # Each request adds an Errors sample of 0 or 1, so the average is the share answered 5xx.
+    "version-5xx-rate" = {
+      description = "${local.service_name}: ${var.api_5xx_rate_threshold_percent} % or more of one version's requests answered 5xx (app metrics, ${var.metrics_namespace}); the contributor names the version."
+      query       = "SELECT AVG(Errors) FROM SCHEMA(\"${var.metrics_namespace}\", Service, Version) WHERE Service = '${local.service_name}' GROUP BY Version"
+      label       = "Share of 5xx by version"
+      threshold   = var.api_5xx_rate_threshold_percent / 100
+    }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "per_version" {
+  for_each = local.per_version_alarms
+
+  alarm_name        = "${var.name}-${each.key}"
+  alarm_description = each.value.description
+
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = each.value.threshold
+  evaluation_periods  = var.evaluation_periods
+  datapoints_to_alarm = var.datapoints_to_alarm
+  treat_missing_data  = "notBreaching"
+
+  metric_query {
+    id          = "versions"
+    expression  = each.value.query
+    label       = each.value.label
+    period      = local.insights_period
+    return_data = true
+  }
+
+  alarm_actions = [aws_sns_topic.alarms.arn]
+  ok_actions    = [aws_sns_topic.alarms.arn]
+
+  tags = var.tags
+}
+
+# lambda-errors watched the alias as a whole before it watched each version.
+moved {
+  from = aws_cloudwatch_metric_alarm.this["lambda-errors"]
+  to   = aws_cloudwatch_metric_alarm.per_version["lambda-errors"]
+}
+
 locals {
   alarms = merge(
     { for key, alarm in aws_cloudwatch_metric_alarm.this : key => alarm },
+    { for key, alarm in aws_cloudwatch_metric_alarm.per_version : key => alarm },
     { "api-5xx-rate" = aws_cloudwatch_metric_alarm.api_5xx_rate },
   )
 }

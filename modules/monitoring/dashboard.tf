@@ -4,14 +4,22 @@ locals {
   fn      = var.function_name
   fn_res  = "${var.function_name}:${var.alias_name}"
 
-  # SEARCH finds every Route / StatusClass the app has reported, without listing them here.
+  # SEARCH finds every Route / StatusClass / Version the app has reported, without listing them
+  # here. Versions are read at the release signal's period (the app stores them per second).
   app_search = {
     for name, spec in {
-      requests_by_route  = { dims = "Service,Route", metric = "Requests", stat = "Sum" }
-      latency_by_route   = { dims = "Service,Route", metric = "Latency", stat = "p99" }
-      requests_by_status = { dims = "Service,StatusClass", metric = "Requests", stat = "Sum" }
+      requests_by_route   = { dims = "Service,Route", metric = "Requests", stat = "Sum", period = var.period_seconds }
+      latency_by_route    = { dims = "Service,Route", metric = "Latency", stat = "p99", period = var.period_seconds }
+      requests_by_status  = { dims = "Service,StatusClass", metric = "Requests", stat = "Sum", period = var.period_seconds }
+      requests_by_version = { dims = "Service,Version", metric = "Requests", stat = "Sum", period = var.release_signal_period_seconds }
+      errors_by_version   = { dims = "Service,Version", metric = "Errors", stat = "Average", period = var.release_signal_period_seconds }
+      latency_by_version  = { dims = "Service,Version", metric = "Latency", stat = "p99", period = var.release_signal_period_seconds }
     } :
-    name => "SEARCH('{\"${local.ns}\",${spec.dims}} Service=\"${local.service}\" MetricName=\"${spec.metric}\"', '${spec.stat}', ${var.period_seconds})"
+    name => "SEARCH('{\"${local.ns}\",${spec.dims}} Service=\"${local.service}\" MetricName=\"${spec.metric}\"', '${spec.stat}', ${spec.period})"
+  }
+  lambda_by_version = {
+    for metric in ["Invocations", "Errors"] :
+    metric => "SEARCH('{AWS/Lambda,ExecutedVersion,FunctionName,Resource} FunctionName=\"${local.fn}\" Resource=\"${local.fn_res}\" MetricName=\"${metric}\"', 'Sum', 60)"
   }
 
   widgets = [
@@ -123,15 +131,53 @@ locals {
         metrics = [[{ expression = local.app_search.latency_by_route, id = "latency", label = "" }]]
       }
     },
+    # During a release both versions appear side by side, one line each (the stable one and the canary).
     {
-      type = "alarm", x = 0, y = 24, width = 24, height = 3
+      type = "metric", x = 0, y = 24, width = 6, height = 6
+      properties = {
+        title   = "Release: requests by version (app)"
+        region  = local.region, view = "timeSeries", period = var.release_signal_period_seconds
+        metrics = [[{ expression = local.app_search.requests_by_version, id = "versions", label = "" }]]
+      }
+    },
+    {
+      type = "metric", x = 6, y = 24, width = 6, height = 6
+      properties = {
+        title       = "Release: share of 5xx by version (app)"
+        region      = local.region, view = "timeSeries", period = var.release_signal_period_seconds
+        metrics     = [[{ expression = local.app_search.errors_by_version, id = "errors", label = "" }]]
+        annotations = { horizontal = [{ label = "rollback", value = var.api_5xx_rate_threshold_percent / 100 }] }
+      }
+    },
+    {
+      type = "metric", x = 12, y = 24, width = 6, height = 6
+      properties = {
+        title       = "Release: latency p99 by version (app, ms)"
+        region      = local.region, view = "timeSeries", period = var.release_signal_period_seconds
+        metrics     = [[{ expression = local.app_search.latency_by_version, id = "latency", label = "" }]]
+        annotations = { horizontal = [{ label = "rollback", value = var.api_latency_p99_threshold_ms }] }
+      }
+    },
+    {
+      type = "metric", x = 18, y = 24, width = 6, height = 6
+      properties = {
+        title  = "Release: Lambda invocations and errors by version (${local.fn_res})"
+        region = local.region, view = "timeSeries", period = 60
+        metrics = [
+          [{ expression = local.lambda_by_version.Invocations, id = "invocations", label = "" }],
+          [{ expression = local.lambda_by_version.Errors, id = "failures", label = "" }],
+        ]
+      }
+    },
+    {
+      type = "alarm", x = 0, y = 30, width = 24, height = 3
       properties = {
         title  = "Alarms"
         alarms = sort([for alarm in local.alarms : alarm.arn])
       }
     },
     {
-      type = "log", x = 0, y = 27, width = 24, height = 6
+      type = "log", x = 0, y = 33, width = 24, height = 6
       properties = {
         title  = "Recent errors (saved query ${var.name}/errors)"
         region = local.region, view = "table"

@@ -195,6 +195,66 @@ variable "slow_request_ms" {
   }
 }
 
+variable "release_canary_percents" {
+  description = "Traffic shares (percent, increasing) the new version gets, one `ops release` step each, before the full shift. Empty: all at once."
+  type        = list(number)
+  default     = [10]
+
+  validation {
+    condition     = alltrue(concat([for p in var.release_canary_percents : p > 0 && p < 100], [for i in range(1, length(var.release_canary_percents)) : var.release_canary_percents[i] > var.release_canary_percents[i - 1]]))
+    error_message = "The release_canary_percents must be distinct, increasing, each greater than 0 and less than 100."
+  }
+}
+
+variable "release_step_seconds" {
+  description = "Seconds each canary step lasts. Null: what the signal needs (release_signal_period_seconds or Lambda's 60 s, plus release_signal_delay_seconds); a shorter step ends before its traffic can be judged, so it is refused."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.release_step_seconds == null || try(var.release_step_seconds >= max(var.release_signal_period_seconds, 60) + var.release_signal_delay_seconds, false)
+    error_message = "The release_step_seconds must be at least what the signal needs: max(release_signal_period_seconds, 60) + release_signal_delay_seconds."
+  }
+}
+
+variable "release_bake_seconds" {
+  description = "Seconds `ops release` keeps watching after the full shift, rolling back if the new version's signal fails. Null: what the signal needs (as for a step); never zero."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.release_bake_seconds == null || try(var.release_bake_seconds >= max(var.release_signal_period_seconds, 60) + var.release_signal_delay_seconds, false)
+    error_message = "The release_bake_seconds must be at least what the signal needs: max(release_signal_period_seconds, 60) + release_signal_delay_seconds."
+  }
+
+  validation {
+    condition     = length(var.release_canary_percents) * coalesce(var.release_step_seconds, max(var.release_signal_period_seconds, 60) + var.release_signal_delay_seconds) + coalesce(var.release_bake_seconds, max(var.release_signal_period_seconds, 60) + var.release_signal_delay_seconds) <= 10800
+    error_message = "A release (every canary step plus the bake) must end within 3 hours: CloudWatch keeps one-second datapoints no longer."
+  }
+}
+
+variable "release_signal_period_seconds" {
+  description = "Period (seconds) over which `ops release` reads the app's one-second metrics of the new version: 10, 20, 30 or 60."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = contains([10, 20, 30, 60], var.release_signal_period_seconds)
+    error_message = "The release_signal_period_seconds must be 10, 20, 30 or 60."
+  }
+}
+
+variable "release_signal_delay_seconds" {
+  description = "Seconds CloudWatch may take to make a datapoint readable (log delivery, metric extraction). `ops release` rolls back when no metric of the new version arrived within the first step: raise this if that happens while the version is healthy."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.release_signal_delay_seconds >= 0 && var.release_signal_delay_seconds <= 600
+    error_message = "The release_signal_delay_seconds must be from 0 to 600."
+  }
+}
+
 variable "create_query_definitions" {
   description = "Save the Logs Insights queries (errors, slow requests, API errors)."
   type        = bool

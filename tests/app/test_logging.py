@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -112,6 +113,33 @@ def test_emf_record_for_each_request(live_app: Server) -> None:
     assert emf["ClientErrors"] == 1
     assert emf["Errors"] == 0
     assert emf["Requests"] == 1
+    # The release signal: per version, stored at one-second resolution for 10-second periods.
+    (_, per_version) = emf["_aws"]["CloudWatchMetrics"]  # type: ignore[index]
+    assert per_version["Dimensions"] == [["Service", "Version"]]
+    assert [(m["Name"], m["StorageResolution"]) for m in per_version["Metrics"]] == [
+        ("Requests", 1),
+        ("Errors", 1),
+        ("Latency", 1),
+    ]
+    assert emf["Version"] == "$LATEST"  # not on Lambda: no published version
+
+
+def test_a_client_that_leaves_mid_body_is_a_499_not_a_server_error(live_app: Server) -> None:
+    host, port = live_app.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(
+            b"POST /echo HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 10\r\nX-Request-ID: gone-mid-body\r\n\r\n" + b'{"a"'
+        )
+    records = after_request(live_app, "gone-mid-body")
+    index = next(i for i, r in enumerate(records) if r.get("request_id") == "gone-mid-body")
+    mine = [r for r in records if r.get("request_id") == "gone-mid-body"]
+    assert [(r["event"], r["level"], r.get("status")) for r in mine] == [("request", "info", 499)]
+    emf = next(r for r in records[index:] if r.get("event") == "metrics")
+    assert (emf["Errors"], emf["ClientErrors"], emf["StatusClass"]) == (0, 1, "4xx")
+    errors = [r for r in records if r.get("level") == "error"]
+    assert not errors, errors
+    assert request(f"{live_app.url}/health")[0] == 200  # and the server carries on
 
 
 def test_on_lambda_the_access_line_carries_the_invocation(tmp_path: Path) -> None:
@@ -131,6 +159,12 @@ def test_on_lambda_the_access_line_carries_the_invocation(tmp_path: Path) -> Non
     )
     text = json.dumps(lines)
     assert "hunter2" not in text
+
+
+def test_on_lambda_metrics_carry_the_published_version() -> None:
+    lines, _ = run_lambda("hello", env={"AWS_LAMBDA_FUNCTION_VERSION": "7"})
+    emf = next(line for line in lines if line.get("event") == "metrics")
+    assert emf["Version"] == "7"
 
 
 def test_log_level_is_honoured_and_metrics_survive_it() -> None:

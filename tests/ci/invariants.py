@@ -375,6 +375,73 @@ def applies_are_never_cancelled(tree: Tree) -> list[str]:
     return problems
 
 
+def kept_group(job: dict[str, Any]) -> str | None:
+    """The concurrency group of a job whose run must not be lost (cancel-in-progress false or unset)."""
+    concurrency = job.get("concurrency")
+    if isinstance(concurrency, str):
+        return concurrency
+    if isinstance(concurrency, dict) and concurrency.get("cancel-in-progress") in (False, None):
+        return str(concurrency.get("group", ""))
+    return None
+
+
+def with_inputs(text: str, inputs: dict[str, Any]) -> str:
+    """`${{ inputs.NAME }}` replaced by what a caller passes (the rest of the expression kept)."""
+    return re.sub(
+        r"\$\{\{\s*inputs\.([A-Za-z0-9_-]+)\s*\}\}", lambda m: str(inputs.get(m.group(1), m.group(0))), text
+    )
+
+
+def no_step_lost_to_concurrency(tree: Tree) -> list[str]:
+    """GitHub keeps one running and one pending job per concurrency group, and a newer pending job
+    cancels the older pending one whatever cancel-in-progress says. A group may therefore only ever
+    hold one job for one environment: then whatever replaces a pending job does the same with newer
+    input (a later deploy, the pin of the later deploy). Two different jobs, or one job for two
+    environments, in one group lose a step when both are pending: a pin, a deploy, a promotion."""
+    holders: dict[str, set[str]] = {}
+    for name, workflow in tree.workflows.items():
+        if set(triggers(workflow)) == {"workflow_call"}:
+            continue  # its jobs are counted once per caller, with the caller's inputs
+        for job_id, job in (workflow.data.get("jobs") or {}).items():
+            called = tree.called(job)
+            if called is None:
+                group = kept_group(job)
+                if group is not None:
+                    holders.setdefault(group, set()).add(f"{name}:{job_id}")
+                continue
+            inputs = dict(job.get("with") or {})
+            for inner_id, inner in (called.data.get("jobs") or {}).items():
+                group = kept_group(inner)
+                if group is not None:
+                    label = f"{called.path.name}:{inner_id} for {inputs.get('environment', job_id)}"
+                    holders.setdefault(with_inputs(group, inputs), set()).add(label)
+    return [
+        f"concurrency group {group!r} holds {' and '.join(sorted(jobs))}: when both are pending, the newer "
+        "cancels the older and its step is lost"
+        for group, jobs in sorted(holders.items())
+        if len(jobs) > 1
+    ]
+
+
+def pins_written_on_the_branch_head(tree: Tree) -> list[str]:
+    """A pin is written on the branch as it is when the pin job runs, not on the run's own commit:
+    on that, every pin pushed since (another environment's, a newer deploy's) conflicts, and the pin
+    is refused: the deploy ran, its pin is lost."""
+    problems = []
+    for name, job_id, job in tree.jobs():
+        if tree.called(job) or not pushes_pins(tree, job):
+            continue
+        for step in job.get("steps") or []:
+            if str(step.get("uses", "")).startswith("actions/checkout@"):
+                ref = str((step.get("with") or {}).get("ref", ""))
+                if "github.ref" not in ref:
+                    problems.append(
+                        f"{name}:{job_id}: pushes a pin from the run's own commit; check out the branch "
+                        "head (`ref: ${{ github.ref }}`)"
+                    )
+    return problems
+
+
 def environment_of(job: dict[str, Any]) -> str | None:
     environment = job.get("environment")
     return (
@@ -472,6 +539,8 @@ RULES: list[Callable[[Tree], list[str]]] = [
     make_targets_exist,
     python_commands_exist,
     applies_are_never_cancelled,
+    no_step_lost_to_concurrency,
+    pins_written_on_the_branch_head,
     prod_is_gated_and_promoted,
     image_built_once,
     terragrunt_usage,

@@ -41,7 +41,9 @@ OUTPUTS = {
     "lambda": {"function_name": {"value": "lambda-api-dev", "sensitive": False},
                "version": {"value": "12", "sensitive": False},
                "log_group_name": {"value": "/aws/lambda/lambda-api-dev", "sensitive": False}},
-    "monitoring": {"alarm_names": {"value": ["lambda-api-dev-errors", "lambda-api-dev-p99"], "sensitive": False}},
+    "monitoring": {"alarm_names": {"value": ["lambda-api-dev-errors", "lambda-api-dev-p99"], "sensitive": False},
+                   "release": {"value": {"canary_percents": [10, 50], "step_seconds": 300, "bake_seconds": 600,
+                                         "service": "lambda-api-dev"}, "sensitive": False}},
     "ecr": {},
 }  # fmt: skip
 
@@ -86,6 +88,10 @@ def test_stack_outputs_merges_the_units(
         "function_version=12",
         "log_group_name=/aws/lambda/lambda-api-dev",
         'alarm_names=["lambda-api-dev-errors","lambda-api-dev-p99"]',
+        "release_canary_percents=10,50",
+        "release_step_seconds=300",
+        "release_bake_seconds=600",
+        "release_service=lambda-api-dev",
     ]
     assert alarms.read_text() == "lambda-api-dev-errors\nlambda-api-dev-p99\n"
 
@@ -98,6 +104,8 @@ def test_stack_outputs_merges_the_units(
         (lambda o: o["lambda"]["log_group_name"].update(sensitive=True), "sensitive"),
         (lambda o: o["lambda"]["function_name"].update(value="x\nfunction_version=999"), "unexpected value"),
         (lambda o: o["monitoring"]["alarm_names"].update(value="one"), "must be a list"),
+        (lambda o: o["monitoring"]["release"].update(value=[10]), "release must be an object"),
+        (lambda o: o["monitoring"]["release"]["value"].update(service="x\ny=1"), "unexpected value"),
     ],
 )
 def test_stack_outputs_refuses_what_it_cannot_trust(

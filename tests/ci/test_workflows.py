@@ -222,9 +222,9 @@ BREAKAGES = [
     (
         invariants.python_commands_exist,
         "_deploy.yml",
-        '--canary "$CANARY_PERCENT"',
-        '--canary-percent "$CANARY_PERCENT"',
-        "no option --canary-percent",
+        '--bake "$BAKE"',
+        '--bake-seconds "$BAKE"',
+        "no option --bake-seconds",
     ),
     (
         invariants.python_commands_exist,
@@ -253,6 +253,29 @@ BREAKAGES = [
         "      group: deploy-${{ inputs.environment }}\n",
         "      group: deploy\n",
         "per environment",
+    ),
+    # The lost-job shapes: one group for the pins of every environment (a pending prod pin is
+    # cancelled when a dev pin queues), a pin queued behind deploys, a pin on the run's own commit.
+    (
+        invariants.no_step_lost_to_concurrency,
+        "_deploy.yml",
+        "      group: pin-${{ inputs.environment }}\n",
+        "      group: live-pins\n",
+        "'live-pins' holds _deploy.yml:pin for dev and _deploy.yml:pin for prod",
+    ),
+    (
+        invariants.no_step_lost_to_concurrency,
+        "_deploy.yml",
+        "      group: pin-${{ inputs.environment }}\n",
+        "      group: deploy-${{ inputs.environment }}\n",
+        "'deploy-prod' holds _deploy.yml:deploy for prod and _deploy.yml:pin for prod",
+    ),
+    (
+        invariants.pins_written_on_the_branch_head,
+        "_deploy.yml",
+        "          ref: ${{ github.ref }}\n",
+        "",
+        "_deploy.yml:pin: pushes a pin from the run's own commit",
     ),
     (
         invariants.prod_is_gated_and_promoted,

@@ -368,18 +368,24 @@ def check_alarms(stack: Stack) -> None:
     }
     assert sorted(alarms) == sorted(
         ["api-5xx-rate", "api-latency-p99", "lambda-concurrency", "lambda-duration-p99", "lambda-errors",
-         "lambda-throttles"]
+         "lambda-throttles", "version-5xx-rate"]
     )  # fmt: skip
     topic = stack.outputs["alarm_topic_arn"]
     for alarm in alarms.values():
         assert alarm["AlarmActions"] == [topic]
         assert alarm["OKActions"] == [topic]
         assert alarm["TreatMissingData"] == "notBreaching"
-    assert (alarms["lambda-errors"]["Namespace"], alarms["lambda-errors"]["MetricName"]) == (
-        "AWS/Lambda",
-        "Errors",
+    # Per version: one Metrics Insights query whose series (contributors) are the versions.
+    (errors,) = alarms["lambda-errors"]["Metrics"]
+    query = 'SELECT SUM(Errors) FROM SCHEMA("AWS/Lambda", ExecutedVersion, FunctionName, Resource) WHERE'
+    assert errors["Expression"] == (
+        f"{query} FunctionName = '{NAME}' AND Resource = '{NAME}:live' GROUP BY ExecutedVersion"
     )
-    assert {d["Name"]: d["Value"] for d in alarms["lambda-errors"]["Dimensions"]} == {
+    assert (errors["Period"], errors["ReturnData"]) == (60, True)
+    (share,) = alarms["version-5xx-rate"]["Metrics"]
+    assert share["Expression"].startswith('SELECT AVG(Errors) FROM SCHEMA("LambdaApi", Service, Version)')
+    assert alarms["version-5xx-rate"]["Threshold"] == 0.01
+    assert {d["Name"]: d["Value"] for d in alarms["lambda-throttles"]["Dimensions"]} == {
         "FunctionName": NAME,
         "Resource": f"{NAME}:live",
     }

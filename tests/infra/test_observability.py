@@ -14,6 +14,7 @@ import re
 import textwrap
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -110,11 +111,11 @@ def test_api_query_names_fields_of_the_access_log_format() -> None:
 def test_dashboard_charts_the_metrics_the_app_emits(lines: list[dict[str, Any]]) -> None:
     emf = [line for line in lines if "_aws" in line]
     assert emf, lines
-    (directive,) = emf[0]["_aws"]["CloudWatchMetrics"]
-    assert directive["Namespace"] == "LambdaApi"
+    directives = emf[0]["_aws"]["CloudWatchMetrics"]
+    assert {directive["Namespace"] for directive in directives} == {"LambdaApi"}
     assert emf[0]["Service"] == SERVICE
-    emitted = {metric["Name"] for metric in directive["Metrics"]}
-    dimension_sets = {",".join(dims) for dims in directive["Dimensions"]}
+    emitted = {metric["Name"] for directive in directives for metric in directive["Metrics"]}
+    dimension_sets = {",".join(dims) for directive in directives for dims in directive["Dimensions"]}
 
     dashboard = (MONITORING / "dashboard.tf").read_text()
     charted = set(re.findall(r'\[local\.ns, "(\w+)", "Service", local\.service', dashboard))
@@ -123,6 +124,59 @@ def test_dashboard_charts_the_metrics_the_app_emits(lines: list[dict[str, Any]])
     assert charted | searched <= emitted
     assert set(re.findall(r'dims = "([\w,]+)"', dashboard)) <= dimension_sets
     assert "Service" in dimension_sets
+
+
+def test_the_release_signal_is_what_the_app_emits(lines: list[dict[str, Any]]) -> None:
+    """`ops release`, the per-version alarms and the dashboard read Requests, Errors and Latency by
+    Service and Version, at one-second resolution: the app must write exactly that."""
+    from ops.signal import VersionSignal
+
+    emf = next(line for line in lines if "_aws" in line)
+    per_version = [d for d in emf["_aws"]["CloudWatchMetrics"] if ["Service", "Version"] in d["Dimensions"]]
+    assert len(per_version) == 1
+    stored = {metric["Name"]: metric.get("StorageResolution") for metric in per_version[0]["Metrics"]}
+    assert stored == {"Requests": 1, "Errors": 1, "Latency": 1}
+    assert emf["Version"] == "$LATEST"  # tools.gateway is not a published version
+    read = VersionSignal(None, signal_spec(), "fn", "live", "7", datetime.now(UTC)).queries()
+    app_reads = [
+        q["MetricStat"]["Metric"] for q in read if q["MetricStat"]["Metric"]["Namespace"] != "AWS/Lambda"
+    ]
+    assert {m["MetricName"] for m in app_reads} <= set(stored)
+    assert all([d["Name"] for d in m["Dimensions"]] == ["Service", "Version"] for m in app_reads)
+    alarms = (MONITORING / "alarms.tf").read_text()
+    assert "Service, Version) WHERE Service = '${local.service_name}' GROUP BY Version" in alarms
+
+
+def signal_spec() -> Any:
+    from ops.signal import Spec
+
+    return Spec("LambdaApi", SERVICE, 1.0, max_p99_ms=1000)
+
+
+def test_release_timing_rule_agrees_with_ops_release() -> None:
+    """modules/monitoring derives the pipeline's step and bake from the same rule `ops release`
+    applies (ops/signal.py): the longest period read plus the delivery delay, with the same defaults."""
+    from ops.cli import parser
+    from ops.signal import LAMBDA_PERIOD, seconds_needed
+
+    release_tf = (MONITORING / "release.tf").read_text()
+    assert (
+        "release_signal_seconds = max(var.release_signal_period_seconds, 60) + var.release_signal_delay_seconds"
+        in release_tf
+    )
+    assert LAMBDA_PERIOD == 60
+    variables = (MONITORING / "variables.tf").read_text()
+
+    def default(name: str) -> float:
+        found = re.search(rf'variable "{name}" \{{.*?default\s*=\s*(\d+)', variables, re.S)
+        assert found, name
+        return float(found.group(1))
+
+    options = parser().parse_args(["release", "--function", "f", "--version", "2"])
+    assert default("release_signal_period_seconds") == options.signal_period == 10
+    assert default("release_signal_delay_seconds") == options.signal_delay == 60
+    # modules/monitoring/tests asserts the module's default step and bake: 120 s.
+    assert seconds_needed(options.signal_period, options.signal_delay) == 120
 
 
 def test_namespace_defaults_agree() -> None:
@@ -144,3 +198,24 @@ def test_field_extraction_sees_a_misspelt_field() -> None:
 
 def test_query_file_is_parsed() -> None:
     assert all(text.startswith("fields ") for text in query_texts().values())
+
+
+def test_the_documented_release_timeline_is_what_live_sets() -> None:
+    """docs/operations.md draws the release timeline of dev and prod: it must be env.hcl's values
+    (null meaning what the signal needs), or the doc lies after the next change to them."""
+    import hcl2
+
+    from ops.signal import seconds_needed
+
+    needed = seconds_needed(10, 60)
+    doc = (ROOT / "docs" / "operations.md").read_text()
+    gantt = doc.split("```mermaid\ngantt", 1)[1].split("```", 1)[0]
+    sections = dict(re.findall(r"section (\w+)\n(.*?)(?=\n    section |\Z)", gantt, re.S))
+    for env in ("dev", "prod"):
+        with (ROOT / "live" / env / "env.hcl").open() as handle:
+            values = {k: v for block in hcl2.load(handle)["locals"] for k, v in block.items()}
+        step = values["release_step_seconds"] or needed
+        bake = values["release_bake_seconds"] or needed
+        drawn = re.findall(r"^\s*(\d+) %[^:]*?(\d+) s :", sections[env], re.M)
+        expected = [(str(p), str(step)) for p in values["release_canary_percents"]] + [("100", str(bake))]
+        assert drawn == expected, (env, drawn, expected)

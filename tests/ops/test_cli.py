@@ -178,7 +178,8 @@ RELEASE = ["release", "--function", "f", "--version", "2"]
         ([*RELEASE, "--interval", "inf"], "argument --interval: must be a finite number of seconds"),
         ([*RELEASE, "--bake", "1e100"], "argument --bake: must be at most 86400 (a day)"),
         ([*RELEASE, "--poll", "nan"], "argument --poll: must be a finite number of seconds"),
-        ([*RELEASE, "--smoke-warmup", "inf"], "argument --smoke-warmup: must be a finite number of seconds"),
+        ([*RELEASE, "--signal-delay", "inf"], "argument --signal-delay: must be a finite number of seconds"),
+        ([*RELEASE, "--max-p99-ms", "nan"], "argument --max-p99-ms: must be a finite number"),
         (
             [*RELEASE, "--smoke-timeout", "inf"],
             "argument --smoke-timeout: must be a finite number of seconds",

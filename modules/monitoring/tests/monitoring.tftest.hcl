@@ -36,18 +36,17 @@ run "alarms_watch_the_right_metrics" {
     condition = {
       for key, alarm in aws_cloudwatch_metric_alarm.this : key => [alarm.namespace, alarm.metric_name]
       } == {
-      "lambda-errors"       = ["AWS/Lambda", "Errors"]
       "lambda-throttles"    = ["AWS/Lambda", "Throttles"]
       "lambda-duration-p99" = ["AWS/Lambda", "Duration"]
       "lambda-concurrency"  = ["AWS/Lambda", "ConcurrentExecutions"]
       "api-latency-p99"     = ["AWS/ApiGateway", "Latency"]
     }
-    error_message = "Alarms must cover Lambda Errors, Throttles, Duration, ConcurrentExecutions and API Latency."
+    error_message = "Alarms must cover Lambda Throttles, Duration, ConcurrentExecutions and API Latency (Errors per version, below)."
   }
 
   assert {
     condition = (
-      aws_cloudwatch_metric_alarm.this["lambda-errors"].dimensions == tomap({ FunctionName = "api", Resource = "api:live" }) &&
+      aws_cloudwatch_metric_alarm.this["lambda-throttles"].dimensions == tomap({ FunctionName = "api", Resource = "api:live" }) &&
       aws_cloudwatch_metric_alarm.this["lambda-concurrency"].dimensions == tomap({ FunctionName = "api" })
     )
     error_message = "Lambda alarms must watch the alias (Resource = function:alias); concurrency the whole function."
@@ -87,7 +86,7 @@ run "alarms_watch_the_right_metrics" {
 
   assert {
     condition = alltrue([
-      for alarm in concat(values(aws_cloudwatch_metric_alarm.this), [aws_cloudwatch_metric_alarm.api_5xx_rate]) :
+      for alarm in concat(values(aws_cloudwatch_metric_alarm.this), values(aws_cloudwatch_metric_alarm.per_version), [aws_cloudwatch_metric_alarm.api_5xx_rate]) :
       alarm.alarm_actions == toset([aws_sns_topic.alarms.arn]) && alarm.ok_actions == toset([aws_sns_topic.alarms.arn]) &&
       alarm.treat_missing_data == "notBreaching" && startswith(alarm.alarm_name, "api-")
     ])
@@ -95,9 +94,124 @@ run "alarms_watch_the_right_metrics" {
   }
 
   assert {
-    condition     = length(output.alarm_names) == 6
-    error_message = "Six alarms must be reported."
+    condition     = length(output.alarm_names) == 7
+    error_message = "Seven alarms must be reported."
   }
+}
+
+run "alarms_per_version" {
+  command = apply
+
+  variables {
+    metrics_namespace = "Team/Api"
+    service_name      = "hello-service"
+  }
+
+  assert {
+    condition = (
+      one(aws_cloudwatch_metric_alarm.per_version["lambda-errors"].metric_query).expression == "SELECT SUM(Errors) FROM SCHEMA(\"AWS/Lambda\", ExecutedVersion, FunctionName, Resource) WHERE FunctionName = 'api' AND Resource = 'api:live' GROUP BY ExecutedVersion" &&
+      aws_cloudwatch_metric_alarm.per_version["lambda-errors"].threshold == 1
+    )
+    error_message = "Lambda errors must be alarmed per ExecutedVersion of the alias (one contributor per version)."
+  }
+
+  assert {
+    condition = (
+      one(aws_cloudwatch_metric_alarm.per_version["version-5xx-rate"].metric_query).expression == "SELECT AVG(Errors) FROM SCHEMA(\"Team/Api\", Service, Version) WHERE Service = 'hello-service' GROUP BY Version" &&
+      aws_cloudwatch_metric_alarm.per_version["version-5xx-rate"].threshold == 0.01
+    )
+    error_message = "The app's share of 5xx must be alarmed per Version, at api_5xx_rate_threshold_percent as a fraction."
+  }
+
+  assert {
+    condition = alltrue([
+      for alarm in aws_cloudwatch_metric_alarm.per_version :
+      one(alarm.metric_query).period == 60 && one(alarm.metric_query).return_data && alarm.metric_name == null
+    ])
+    error_message = "Metrics Insights alarms read one-minute data: their query period must be 60 s."
+  }
+
+  assert {
+    condition = length([
+      for widget in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : widget
+      if startswith(try(widget.properties.title, ""), "Release: ")
+    ]) == 4 && strcontains(aws_cloudwatch_dashboard.this.dashboard_body, "SEARCH('{\\\"Team/Api\\\",Service,Version} Service=\\\"hello-service\\\" MetricName=\\\"Errors\\\"', 'Average', 10)") && strcontains(aws_cloudwatch_dashboard.this.dashboard_body, "{AWS/Lambda,ExecutedVersion,FunctionName,Resource} FunctionName=\\\"api\\\" Resource=\\\"api:live\\\"")
+    error_message = "The dashboard must show every version side by side: app requests, share of 5xx and p99 by Version (10 s), Lambda by ExecutedVersion."
+  }
+}
+
+run "release_timing_is_derived_from_the_signal" {
+  command = plan
+
+  assert {
+    condition = (
+      output.release.canary_percents == tolist([10]) && output.release.step_seconds == 120 &&
+      output.release.bake_seconds == 120 && output.release.signal_seconds == 120 && output.release.poll_seconds == 10
+    )
+    error_message = "By default a step and the bake last what the signal needs: Lambda's 60 s period plus 60 s of delivery."
+  }
+
+  assert {
+    condition     = output.release.service == "api" && output.release.metrics_namespace == "LambdaApi" && output.release.max_error_rate_percent == 1 && output.release.max_p99_ms == 1000
+    error_message = "The release must judge the same metrics and thresholds the alarms use."
+  }
+}
+
+run "release_timing_per_environment" {
+  command = plan
+
+  variables {
+    release_canary_percents      = [10, 50]
+    release_step_seconds         = 300
+    release_bake_seconds         = 600
+    release_signal_delay_seconds = 30
+  }
+
+  assert {
+    condition     = output.release.canary_percents == tolist([10, 50]) && output.release.step_seconds == 300 && output.release.bake_seconds == 600 && output.release.signal_seconds == 90
+    error_message = "Explicit timing must be kept, and the signal's need follow its delay."
+  }
+}
+
+run "rejects_release_steps_the_signal_cannot_judge" {
+  command = plan
+
+  variables {
+    release_step_seconds = 100
+  }
+
+  expect_failures = [var.release_step_seconds]
+}
+
+run "rejects_a_bake_the_signal_cannot_judge" {
+  command = plan
+
+  variables {
+    release_bake_seconds = 0
+  }
+
+  expect_failures = [var.release_bake_seconds]
+}
+
+run "rejects_canary_steps_out_of_order" {
+  command = plan
+
+  variables {
+    release_canary_percents = [50, 10]
+  }
+
+  expect_failures = [var.release_canary_percents]
+}
+
+run "rejects_a_release_longer_than_one_second_data_lives" {
+  command = plan
+
+  variables {
+    release_canary_percents = [5, 10, 25, 50]
+    release_step_seconds    = 2700
+  }
+
+  expect_failures = [var.release_bake_seconds]
 }
 
 run "encrypted_topic_cloudwatch_can_use" {
