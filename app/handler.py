@@ -13,6 +13,7 @@ import structlog
 from mangum import Mangum
 from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 
+from app.auth import subject_of
 from app.main import app
 
 # Problem bodies are text too: without this Mangum would base64-encode them.
@@ -52,7 +53,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             cold_start=first,
         )
         raise UnsupportedEvent("expected an API Gateway HTTP API payload format 2.0 event")
-    tokens = structlog.contextvars.bind_contextvars(lambda_request_id=lambda_request_id, cold_start=first)
+    # The caller API Gateway's JWT authorizer vouched for, on every line of this request (never the token).
+    subject = subject_of(event)
+    caller = {"subject": subject} if subject else {}
+    tokens = structlog.contextvars.bind_contextvars(
+        lambda_request_id=lambda_request_id, cold_start=first, **caller
+    )
     try:
         return adapter(event, context)
     finally:
