@@ -31,7 +31,7 @@ DOMAIN = "api.example.com"
 CONFIGURED = {"BASE_PATH": "v1", "PROTECTED_ROUTES": "GET /hello"}
 CLAIMS = {"sub": "user-123", "iss": "https://issuer.example.com/", "aud": "lambda-api", "scope": "read"}
 # What a client sent in its Authorization header: it must never reach a log line.
-TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c2VyLTEyMyJ9.c2VjcmV0LXNpZ25hdHVyZQ"
+TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c2VyLTEyMyJ9.c2VjcmV0LXNpZ25hdHVyZQ"  # noqa: S105 - a made-up token
 
 INVOKE = """
 import json, sys
