@@ -53,8 +53,8 @@ class Stack:
         except (ValueError, OSError):
             return None
         # A recycled pid belongs to some other program: never signal that.
-        marker = {"moto": b"moto.server", "gateway": b"tools.gateway"}[name]
-        return pid if marker in cmdline else None
+        markers = {"moto": (b"tools.emulator", b"moto.server"), "gateway": (b"tools.gateway",)}[name]
+        return pid if any(marker in cmdline for marker in markers) else None
 
     def _stop(self, name: str) -> bool:
         pid = self._pid(name)
