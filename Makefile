@@ -56,8 +56,8 @@ fmt: $(VENV)/.installed ## Format Python and Terraform in place
 bench: $(VENV)/.installed ## Cold-import and warm-invocation benchmarks, image runtime size
 	$(PY) -m bench
 
-up: $(VENV)/.installed ## Local stack: moto + examples/complete applied + API through the Lambda handler
-	$(PY) -m tools.stack up
+up: $(VENV)/.installed ## Local stack: moto + examples/complete (or EXAMPLE=custom-domain) applied + API through the Lambda handler
+	$(PY) -m tools.stack up $(if $(EXAMPLE),--example $(EXAMPLE))
 
 down: $(VENV)/.installed ## Destroy the local stack and stop what `make up` started
 	$(PY) -m tools.stack down

@@ -213,6 +213,33 @@ def test_the_function_gets_the_same_values_and_serves_both_doors(stack: Stack) -
     assert [int(line) for line in completed.stderr.split()] == [200, 200, 401, 200]
 
 
+def test_ops_smoke_with_a_token_passes_through_the_local_stack_gateway(
+    stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What `make up EXAMPLE=custom-domain` serves: the gateway with the settings read back from the
+    emulator (mapping key, protected routes, issuer, audience) and the function's environment."""
+    from ops.cli import main as ops
+    from tests.conftest import serve, stop
+    from tools.gateway import local_token
+    from tools.stack import gateway_settings
+
+    environment, arguments, front_door = gateway_settings(stack.endpoint, stack.outputs)
+    assert front_door == {
+        "mapping_key": "v1",
+        "protected_routes": ["GET /hello", "POST /echo"],
+        "jwt_issuer": "https://auth.example.com/",
+        "jwt_audience": "lambda-api",
+    }
+    server = serve(["-m", "tools.gateway", *arguments], tmp_path / "gateway.log", environment)
+    try:
+        monkeypatch.setenv("SMOKE_TOKEN", local_token(front_door["jwt_issuer"], front_door["jwt_audience"]))
+        assert ops(["smoke", "--base-url", f"{server.url}/v1", "--warmup", "5"]) == 0
+        monkeypatch.delenv("SMOKE_TOKEN")
+        assert ops(["smoke", "--base-url", f"{server.url}/v1", "--warmup", "0"]) == 1  # hello needs a token
+    finally:
+        stop(server)
+
+
 def test_every_type_left_off_by_default_is_created(stack: Stack) -> None:
     created = stack.resource_types()
     assert created >= OFF_BY_DEFAULT_TYPES, OFF_BY_DEFAULT_TYPES - created
