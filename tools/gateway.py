@@ -206,6 +206,7 @@ class LambdaGateway:
                 headers_out = [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()),
+                    (b"www-authenticate", b'Bearer scope="" error="invalid_token"'),  # as API Gateway says
                 ]
                 await send({"type": "http.response.start", "status": 401, "headers": headers_out})
                 await send({"type": "http.response.body", "body": body})
