@@ -136,6 +136,18 @@ def test_the_certificate_is_requested_in_the_region_and_validated_through_dns(st
     assert [value["Value"] for value in record["ResourceRecords"]] == [wanted["Value"]]
 
 
+def test_the_domain_name_waits_for_the_issued_certificate(stack: Stack) -> None:
+    """The domain name depends on the validation (which waits for ACM), not just on the request."""
+    state = json.loads(stack.tf("state", "pull").stdout)
+    (domain,) = [
+        resource
+        for resource in state["resources"]
+        if resource["mode"] == "managed" and resource["type"] == "aws_apigatewayv2_domain_name"
+    ]
+    (instance,) = domain["instances"]
+    assert "module.api.aws_acm_certificate_validation.this" in instance["dependencies"]
+
+
 def test_the_domain_is_regional_tls_1_2_mapped_at_the_key_and_aliased(stack: Stack) -> None:
     api_gw = stack.client("apigatewayv2")
     (configuration,) = api_gw.get_domain_name(DomainName=DOMAIN)["DomainNameConfigurations"]
