@@ -22,9 +22,8 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 def claims_of(event: Mapping[str, Any] | None) -> Mapping[str, Any]:
     """The JWT claims API Gateway put into a payload 2.0 event; empty when there are none."""
-    if not isinstance(event, Mapping):
-        return {}
-    authorizer = event.get("requestContext", {}).get("authorizer")
+    context = event.get("requestContext") if isinstance(event, Mapping) else None
+    authorizer = context.get("authorizer") if isinstance(context, Mapping) else None
     jwt = authorizer.get("jwt") if isinstance(authorizer, Mapping) else None
     claims = jwt.get("claims") if isinstance(jwt, Mapping) else None
     return claims if isinstance(claims, Mapping) else {}

@@ -8,8 +8,8 @@ runs the handler, like one Lambda execution environment serving one request at a
 With `--protected-route` (and `--jwt-issuer`, `--jwt-audience`) it stands in for API Gateway's JWT
 authorizer too: a protected route needs `Authorization: Bearer <JWT>` whose `iss`, `aud` (or
 `client_id`) and `exp` hold, else 401 `{"message":"Unauthorized"}` as API Gateway answers; the
-token's claims go into the event. Signatures are NOT checked (there is no identity provider here):
-local use only. `--mapping-key` says where the API is mapped, as on a custom domain, so the route
+token's claims go into the event. Signatures and scopes are NOT checked (there is no identity
+provider here): local use only. `--mapping-key` says where the API is mapped, as on a custom domain, so the route
 is found under it; the path reaches the handler with the key, as API Gateway sends it.
 """
 
