@@ -241,8 +241,8 @@ resource "aws_apigatewayv2_domain_name" "this" {
   domain_name = var.domain_name
 
   domain_name_configuration {
-    # A regional endpoint: the certificate must be in the API's region (edge-optimized ones, in
-    # us-east-1, are for REST APIs only).
+    # A regional endpoint: the certificate must be in the API's region (edge-optimized endpoints,
+    # whose certificates live in CloudFront's region, exist for REST APIs only).
     certificate_arn = local.certificate_arn
     endpoint_type   = "REGIONAL"
     security_policy = "TLS_1_2"
