@@ -59,8 +59,8 @@ bench: $(VENV)/.installed ## Cold-import and warm-invocation benchmarks, load on
 bench-load: $(VENV)/.installed ## Only the load benchmark: ops load against uvicorn and the Lambda handler
 	$(PY) -m bench.load
 
-up: $(VENV)/.installed ## Local stack: moto + examples/complete applied + API through the Lambda handler
-	$(PY) -m tools.stack up
+up: $(VENV)/.installed ## Local stack: moto + examples/complete (or EXAMPLE=custom-domain) applied + API through the Lambda handler
+	$(PY) -m tools.stack up $(if $(EXAMPLE),--example $(EXAMPLE))
 
 down: $(VENV)/.installed ## Destroy the local stack and stop what `make up` started
 	$(PY) -m tools.stack down

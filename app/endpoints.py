@@ -82,4 +82,6 @@ async def health(request: Request) -> Response:
 
 
 async def openapi(request: Request) -> Response:
-    return JSONResponse(request.app.state.openapi)
+    # Where this request found the API: `/v1` under a custom domain's mapping key, else the root.
+    server = {"url": request.scope.get("root_path") or "/"}
+    return JSONResponse({**request.app.state.openapi, "servers": [server]})

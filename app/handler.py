@@ -16,6 +16,7 @@ from mangum import Mangum
 from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 from mangum.handlers.utils import get_server_and_port
 
+from app.auth import subject_of
 from app.main import app
 from app.middleware import ENVELOPE_ERROR
 
@@ -124,7 +125,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             cold_start=first,
         )
         raise UnsupportedEvent("expected an API Gateway HTTP API payload format 2.0 event")
-    tokens = structlog.contextvars.bind_contextvars(lambda_request_id=lambda_request_id, cold_start=first)
+    # The caller API Gateway's JWT authorizer vouched for, on every line of this request (never the token).
+    subject = subject_of(event)
+    caller = {"subject": subject} if subject else {}
+    tokens = structlog.contextvars.bind_contextvars(
+        lambda_request_id=lambda_request_id, cold_start=first, **caller
+    )
     try:
         reason = envelope_error(event)
         if reason is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from app.endpoints import MAX_JSON_DEPTH, NAME
@@ -26,7 +27,45 @@ def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
 REQUEST_ID_PARAMETER = {"$ref": "#/components/parameters/X-Request-ID"}
 
 
-def document(version: str, max_body_bytes: int) -> dict[str, Any]:
+def _protect(paths: dict[str, Any], protected_routes: Collection[str]) -> None:
+    """Mark the operations PROTECTED_ROUTES lists: a bearer token is required, 401 without one."""
+    for path, item in paths.items():
+        for method, operation in item.items():
+            if f"{method.upper()} {path}" in protected_routes or f"ANY {path}" in protected_routes:
+                operation["security"] = [{"bearerAuth": []}]
+                unauthorized = _problem(
+                    "No valid bearer token. API Gateway's JWT authorizer answers first, with "
+                    '`{"message": "Unauthorized"}` (application/json); the app answers this problem '
+                    "when a call without a verified caller reaches it"
+                )
+                unauthorized["content"]["application/json"] = {
+                    "schema": {"$ref": "#/components/schemas/GatewayMessage"}
+                }
+                operation["responses"]["401"] = unauthorized
+
+
+def document(version: str, max_body_bytes: int, protected_routes: Collection[str] = ()) -> dict[str, Any]:
+    result = _document(version, max_body_bytes)
+    if protected_routes:
+        _protect(result["paths"], protected_routes)
+        result["components"]["securitySchemes"] = {
+            "bearerAuth": {
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "JWT",
+                "description": "A token from the identity provider API Gateway's JWT authorizer trusts.",
+            }
+        }
+        result["components"]["schemas"]["GatewayMessage"] = {
+            "type": "object",
+            "description": "An answer from API Gateway itself, not from the app",
+            "required": ["message"],
+            "properties": {"message": {"type": "string"}},
+        }
+    return result
+
+
+def _document(version: str, max_body_bytes: int) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {

@@ -148,10 +148,17 @@ def cmd_smoke(args: argparse.Namespace) -> int:
             max_body_bytes=args.max_body_bytes,
             expect_version=args.expect_version,
             skip=tuple(args.skip),
+            token=bearer_token(args),
+            protected_route=args.protected_route,
         )
         print(report.text())
         write_json(report.to_json())
     return 0 if report.ok else 1
+
+
+def bearer_token(args: argparse.Namespace) -> str | None:
+    """--token, else SMOKE_TOKEN (preferred: a command line shows in process lists and CI logs)."""
+    return getattr(args, "token", None) or os.environ.get("SMOKE_TOKEN") or None
 
 
 def cmd_load(args: argparse.Namespace) -> int:
@@ -195,6 +202,7 @@ def smoke_probe(args: argparse.Namespace, out: Callable[[str], None] = say) -> A
                 skip=tuple(args.smoke_skip),
                 transport=transport,
                 retry_server_errors=False,
+                token=bearer_token(args),  # SMOKE_TOKEN, for a deployment with protected routes
             )
         except OpsError as exc:
             # "cannot reach <placeholder URL>" says nothing here: the function's own error does.
@@ -311,7 +319,7 @@ def signal_periods() -> tuple[int, ...]:
 
 
 def parser() -> argparse.ArgumentParser:
-    from ops.smoke import DEFAULT_MAX_BODY_BYTES, check_names
+    from ops.smoke import DEFAULT_MAX_BODY_BYTES, DEFAULT_PROTECTED_ROUTE, check_names
 
     top = Parser(prog="python -m ops", description=__doc__.split("\n")[0])
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -332,6 +340,18 @@ def parser() -> argparse.ArgumentParser:
         "--max-body-bytes", type=body_limit, default=DEFAULT_MAX_BODY_BYTES, help="the app's MAX_BODY_BYTES"
     )
     p.add_argument("--expect-version", help="require /health to report this version")
+    p.add_argument(
+        "--token",
+        metavar="JWT",
+        help="bearer token for protected routes (default: $SMOKE_TOKEN, which keeps it out of process "
+        "lists); adds checks that the protected route refuses requests without a valid one",
+    )
+    p.add_argument(
+        "--protected-route",
+        default=DEFAULT_PROTECTED_ROUTE,
+        metavar="ROUTE",
+        help=f"route that must refuse requests without a token (default {DEFAULT_PROTECTED_ROUTE!r})",
+    )
     p.add_argument(
         "--skip", action="append", default=[], choices=check_names(), metavar="CHECK", help="skip a check"
     )

@@ -3,6 +3,11 @@
 Each check is one request and the rules its answer must follow. Transient failures (no connection,
 timeouts, 5xx and 429) are retried with backoff, but only inside the warm-up window that starts with
 the run: a fresh deploy is eventually consistent, a steady 5xx afterwards is a failure.
+
+With a bearer token (a deployment whose routes API Gateway's JWT authorizer protects), every check
+but those of the public /health and /openapi.json sends it, and two more checks show that the
+protected route refuses a request without a token and one with a malformed token. The token is
+never printed, logged or written to the JSON report.
 """
 
 from __future__ import annotations
@@ -26,6 +31,12 @@ INCOMING_ID = re.compile(r"^[A-Za-z0-9._:=+-]{1,128}$")
 # Printable ASCII without space, quote or backslash, so it can go into a log filter pattern.
 REQUEST_ID = re.compile(r"^[!#-\[\]-~]{1,128}$")
 DEFAULT_MAX_BODY_BYTES = 262144
+# Routes that stay public behind a JWT authorizer: checked without the token, so protecting them fails.
+PUBLIC_PATHS = ("/health", "/openapi.json")
+DEFAULT_PROTECTED_ROUTE = "GET /hello"
+PROTECTED_ROUTE = re.compile(r"^(GET|HEAD|POST|PUT|PATCH|DELETE) (/[A-Za-z0-9._~/-]*)$")
+# A bearer token as HTTP allows it (RFC 6750 b64token): nothing that could break the header.
+TOKEN = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
 # Reason phrases renamed by RFC 9110; Python 3.13 uses the new names, 3.11 the old ones.
 PHRASES: dict[int, set[str]] = {
     413: {"Request Entity Too Large", "Payload Too Large", "Content Too Large"},
@@ -62,6 +73,8 @@ class Check:
     params: list[tuple[str, str]] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
     content: bytes | None = None
+    # Send the run's bearer token (if any). Off for the checks that must do without one.
+    authorize: bool = True
 
 
 @dataclass
@@ -353,6 +366,48 @@ def cors_simple(origin: str) -> Verify:
     return verify
 
 
+def verify_unauthorized(response: httpx.Response, ctx: Context) -> list[str]:
+    """A protected route without a valid token: 401 from API Gateway, or the app's 401 problem."""
+    if response.status_code in (200, 204):
+        return [f"answered {response.status_code} without a valid token: the route is not protected"]
+    if media_type(response) == "application/problem+json":
+        errors = problem(response, 401)
+        if not response.headers.get("www-authenticate", "").lower().startswith("bearer"):
+            errors.append("the app's 401 lacks WWW-Authenticate: Bearer")
+        return errors
+    # API Gateway's own answer: {"message":"Unauthorized"}, no app headers.
+    return status_is(response, 401)
+
+
+def auth_checks(protected_route: str) -> list[Check]:
+    """The protected route without a token, and with one that is not a JWT: both refused."""
+    method, path = protected_route.split(" ", 1)
+    sends_body = method in ("POST", "PUT", "PATCH")
+    headers = dict(JSON) if sends_body else {}
+    content = b"{}" if sends_body else None
+    malformed = {**headers, "authorization": "Bearer not-a-jwt"}
+    return [
+        Check(
+            "auth-missing",
+            method,
+            path,
+            verify_unauthorized,
+            headers=headers,
+            content=content,
+            authorize=False,
+        ),
+        Check(
+            "auth-malformed",
+            method,
+            path,
+            verify_unauthorized,
+            headers=malformed,
+            content=content,
+            authorize=False,
+        ),
+    ]
+
+
 INVALID_REQUEST_ID = "not a valid id!"
 JSON = {"content-type": "application/json"}
 NAME = "Ops Smoke_1.0-x"
@@ -368,7 +423,11 @@ def nested(depth: int) -> Any:
     return value
 
 
-def checks(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, origin: str | None = None) -> list[Check]:
+def checks(
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    origin: str | None = None,
+    protected_route: str | None = None,
+) -> list[Check]:
     """Every route of the contract; the unknown-path check runs before those that depend on it."""
     at_limit = b'"' + b"a" * (max_body_bytes - 2) + b'"'
     over_limit = b'"' + b"a" * (max_body_bytes - 1) + b'"'
@@ -448,6 +507,8 @@ def checks(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, origin: str | None = No
             headers={"x-request-id": INVALID_REQUEST_ID},
         ),
     ]
+    if protected_route:
+        items += auth_checks(protected_route)
     if origin:
         items += [
             Check(
@@ -456,6 +517,7 @@ def checks(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, origin: str | None = No
                 "/hello",
                 cors_preflight(origin, "GET"),
                 headers={"origin": origin, "access-control-request-method": "GET"},
+                authorize=False,  # browsers send no credentials on a preflight
             ),
             Check(
                 "cors-preflight-echo",
@@ -467,6 +529,7 @@ def checks(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, origin: str | None = No
                     "access-control-request-method": "POST",
                     "access-control-request-headers": "content-type",
                 },
+                authorize=False,
             ),
             Check("cors-hello", "GET", "/hello", cors_simple(origin), headers={"origin": origin}),
         ]
@@ -474,7 +537,7 @@ def checks(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, origin: str | None = No
 
 
 def check_names() -> list[str]:
-    return [c.name for c in checks(origin="https://example.test")]
+    return [c.name for c in checks(origin="https://example.test", protected_route=DEFAULT_PROTECTED_ROUTE)]
 
 
 def shown(url: str) -> str:
@@ -513,15 +576,23 @@ class Runner:
         warmup: float,
         sleep: Callable[[float], None],
         retry_server_errors: bool = True,
+        token: str | None = None,
     ) -> None:
         self.client = client
         self.base = base
         self.warmup_ends = clock() + warmup
         self.sleep = sleep
         self.retry_server_errors = retry_server_errors
+        self.authorization = {"authorization": f"Bearer {token}"} if token else {}
 
     def retryable(self, status: int) -> bool:
         return status == 429 or (status >= 500 and self.retry_server_errors)
+
+    def credentials(self, check: Check) -> dict[str, str]:
+        """The bearer token, except where a check must do without: public routes keep public."""
+        if not check.authorize or check.path in PUBLIC_PATHS:
+            return {}
+        return self.authorization
 
     def send(self, check: Check, request_id: str) -> tuple[httpx.Response | None, str | None, int]:
         delay = 0.2
@@ -530,7 +601,7 @@ class Runner:
             attempts += 1
             # A fresh id per attempt: the app keeps it, and each attempt has its own access line.
             attempt_id = request_id if attempts == 1 else f"{request_id}.{attempts}"
-            headers = {"x-request-id": attempt_id, **check.headers}
+            headers = {"x-request-id": attempt_id, **self.credentials(check), **check.headers}
             response: httpx.Response | None = None
             error: str | None = None
             try:
@@ -564,22 +635,34 @@ def run(
     sleep: Callable[[float], None] = time.sleep,
     transport: httpx.BaseTransport | None = None,
     retry_server_errors: bool = True,
+    token: str | None = None,
+    protected_route: str = DEFAULT_PROTECTED_ROUTE,
 ) -> Report:
     """Run every check once (retrying transient failures in the warm-up window) and report.
 
     `transport` replaces the network (`ops release` invokes one Lambda version with it);
-    `retry_server_errors=False` reports a 5xx as it came, whatever the warm-up.
+    `retry_server_errors=False` reports a 5xx as it came, whatever the warm-up. With `token`, checks
+    send it (not to /health and /openapi.json) and `protected_route` must refuse requests without a
+    valid one.
     """
     base = base_url(url)
     unknown = set(skip) - set(check_names())
     if unknown:
         raise OpsError(f"unknown check name(s) to skip: {', '.join(sorted(unknown))}")
+    if token is not None and not TOKEN.match(token):
+        # Never echo it: say what is wrong, not what it is.
+        raise OpsError("the bearer token must be one word of letters, digits and -._~+/ (a JWT); not shown")
+    if not PROTECTED_ROUTE.match(protected_route) or protected_route.split(" ", 1)[1] in PUBLIC_PATHS:
+        raise OpsError(
+            f"protected route must be METHOD /path of a non-public route, e.g. GET /hello, got {protected_route!r}"
+        )
     ctx = Context(run_id=uuid.uuid4().hex[:12], expect_version=expect_version)
     started = time.monotonic()
     outcomes = []
     with httpx.Client(timeout=timeout, follow_redirects=False, transport=transport) as client:
-        runner = Runner(client, base, warmup, sleep, retry_server_errors)
-        for index, check in enumerate(c for c in checks(max_body_bytes, origin) if c.name not in skip):
+        runner = Runner(client, base, warmup, sleep, retry_server_errors, token)
+        selected = checks(max_body_bytes, origin, protected_route if token else None)
+        for index, check in enumerate(c for c in selected if c.name not in skip):
             began = time.monotonic()
             response, error, attempts = runner.send(check, f"smoke-{ctx.run_id}-{index:02d}")
             elapsed_ms = (time.monotonic() - began) * 1000

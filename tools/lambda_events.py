@@ -59,6 +59,9 @@ AWS_SAMPLE: dict[str, Any] = {
 }
 
 
+EXECUTE_API_DOMAIN = "id.execute-api.us-east-1.amazonaws.com"
+
+
 def http_event(
     method: str,
     raw_path: str,
@@ -69,12 +72,29 @@ def http_event(
     base64_body: bool = False,
     cookies: list[str] | None = None,
     request_id: str | None = None,
+    domain_name: str = EXECUTE_API_DOMAIN,
+    route_key: str = "$default",
+    claims: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The AWS sample, re-aimed at one request. `raw_path` is as sent (percent-encoded)."""
+    """The AWS sample, re-aimed at one request. `raw_path` is as sent (percent-encoded).
+
+    `domain_name` is the host the client called: the API's own endpoint by default, or a custom
+    domain, whose API mapping key API Gateway leaves in the path (`/v1/hello` for the route
+    `GET /hello` mapped at `v1`). `claims` are what a JWT authorizer passes on a protected route;
+    without them the event has no authorizer, as on a public route.
+    """
     event = copy.deepcopy(AWS_SAMPLE)
+    event["routeKey"] = event["requestContext"]["routeKey"] = route_key
     event["rawPath"] = raw_path
     event["rawQueryString"] = query
-    event["headers"] = {"host": "id.execute-api.us-east-1.amazonaws.com", **(headers or {})}
+    event["headers"] = {"host": domain_name, **(headers or {})}
+    event["requestContext"]["domainName"] = domain_name
+    event["requestContext"]["domainPrefix"] = domain_name.split(".")[0]
+    if claims is None:
+        del event["requestContext"]["authorizer"]
+    else:
+        scopes = claims.get("scope", "").split() or None
+        event["requestContext"]["authorizer"] = {"jwt": {"claims": dict(claims), "scopes": scopes}}
     # API Gateway joins repeated parameters with commas in the parsed map.
     params: dict[str, str] = {}
     for pair in filter(None, query.split("&")):

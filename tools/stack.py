@@ -1,7 +1,10 @@
 """`python -m tools.stack up|down`: the local stack behind `make up` and `make down`.
 
 `up` starts moto on 127.0.0.1, applies examples/complete to it and serves the app through its Lambda
-handler (`python -m tools.gateway`) with the function's environment as applied. `down` destroys the
+handler (`python -m tools.gateway`) with the function's environment as applied. `--example
+custom-domain` applies examples/custom-domain instead (in a hosted zone `example.com` it makes
+first): the gateway then serves under the API's mapping key and stands in for its JWT authorizer on
+the protected routes, with the settings read back from the emulator. `down` destroys the
 stack and stops both processes. Both may be run any number of times. Everything they keep (pid
 files, logs, a copy of the Terraform code, its state) lives under `.local/stack/` (or STACK_DIR).
 """
@@ -20,11 +23,14 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from tools import emulator, terraform
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = Path("examples") / "complete"
+EXAMPLES = ("complete", "custom-domain")
+# The public hosted zone an example expects to exist already, as it would in a real account.
+ZONES = {"custom-domain": "example.com"}
 DEFAULT_PORT = 8080
 
 
@@ -33,11 +39,14 @@ class StackError(Exception):
 
 
 class Stack:
-    def __init__(self, directory: Path, port: int) -> None:
+    def __init__(self, directory: Path, port: int, example: str | None = None) -> None:
         self.dir = directory
         self.port = port
         self.src = directory / "src"
-        self.workdir = self.src / EXAMPLE
+        recorded = directory / "example"
+        # `down` (no --example) acts on what `up` applied.
+        self.example = example or (recorded.read_text().strip() if recorded.exists() else EXAMPLES[0])
+        self.workdir = self.src / "examples" / self.example
         self.state = self.workdir / "terraform.tfstate"
 
     # Processes -------------------------------------------------------------------------------
@@ -53,8 +62,8 @@ class Stack:
         except (ValueError, OSError):
             return None
         # A recycled pid belongs to some other program: never signal that.
-        marker = {"moto": b"moto.server", "gateway": b"tools.gateway"}[name]
-        return pid if marker in cmdline else None
+        markers = {"moto": (b"tools.emulator", b"moto.server"), "gateway": (b"tools.gateway",)}[name]
+        return pid if any(marker in cmdline for marker in markers) else None
 
     def _stop(self, name: str) -> bool:
         pid = self._pid(name)
@@ -96,7 +105,7 @@ class Stack:
         (self.dir / "moto.endpoint").write_text(f"{endpoint}\n")
         return endpoint
 
-    def _start_gateway(self, environment: dict[str, str]) -> None:
+    def _start_gateway(self, environment: dict[str, str], arguments: list[str]) -> None:
         url = f"http://{emulator.HOST}:{self.port}"
         if self._pid("gateway") is not None:
             _wait_for_health(url, None, self.dir / "gateway.log")
@@ -105,9 +114,10 @@ class Stack:
         if _port_in_use(self.port):
             raise StackError(f"port {self.port} is already in use; free it or pass --port")
         log = self.dir / "gateway.log"
+        command = [sys.executable, "-m", "tools.gateway", "--host", emulator.HOST, "--port", str(self.port)]
         with log.open("ab") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", "tools.gateway", "--host", emulator.HOST, "--port", str(self.port)],
+                [*command, *arguments],
                 cwd=ROOT,
                 env={**os.environ, **environment, "LOG_FORMAT": "json"},
                 stdout=out,
@@ -126,7 +136,7 @@ class Stack:
         self.workdir.mkdir(parents=True, exist_ok=True)
         for stale in self.workdir.glob("*.tf"):
             stale.unlink()
-        for source in (ROOT / EXAMPLE).glob("*.tf"):
+        for source in (ROOT / "examples" / self.example).glob("*.tf"):
             shutil.copy2(source, self.workdir / source.name)
 
     def _terraform(self, env: dict[str, str], *args: str) -> str:
@@ -158,11 +168,17 @@ class Stack:
         _require_terraform()
         if self._pid("gateway") is None and _port_in_use(self.port):  # fail before the slow part
             raise StackError(f"port {self.port} is already in use; free it or pass --port")
+        recorded = self.dir / "example"
+        if recorded.exists() and recorded.read_text().strip() != self.example and self._moto_endpoint():
+            running = recorded.read_text().strip()
+            raise StackError(
+                f"examples/{running} is up; run `make down` before `make up EXAMPLE={self.example}`"
+            )
         self.dir.mkdir(parents=True, exist_ok=True)
         endpoint = self._start_moto()
         applied = self.dir / "applied.sha256"
         outputs_file = self.dir / "outputs.json"
-        digest = _config_digest()
+        digest = _config_digest(self.example)
         fresh = not (
             self.state.exists()
             and outputs_file.exists()
@@ -172,7 +188,10 @@ class Stack:
         if fresh:
             # First run, a new emulator, or changed Terraform code: (re)apply.
             applied.unlink(missing_ok=True)
+            recorded.write_text(f"{self.example}\n")
             env = self._env(endpoint)
+            if self.example in ZONES:
+                _ensure_zone(endpoint, ZONES[self.example])
             self._copy_config()
             self._terraform(env, "init", "-input=false", "-no-color")
             self._terraform(env, "apply", "-auto-approve", "-input=false", "-no-color")
@@ -183,11 +202,14 @@ class Stack:
             outputs_file.write_text(json.dumps(outputs, indent=2) + "\n")
             applied.write_text(digest)
         outputs = json.loads(outputs_file.read_text())
-        self._start_gateway(self._function_environment(endpoint, str(outputs["function_name"])))
+        environment, arguments, front_door = gateway_settings(endpoint, outputs)
+        self._start_gateway(environment, arguments)
         return {
+            "example": self.example,
             "endpoint": endpoint,
             "local_url": f"http://{emulator.HOST}:{self.port}",
             "applied": fresh,
+            **front_door,
             **outputs,
         }
 
@@ -203,32 +225,77 @@ class Stack:
             did_something = True
         did_something |= self._stop("gateway")
         did_something |= self._stop("moto")
-        for name in ("moto.endpoint", "outputs.json", "aws.env", "applied.sha256"):
+        for name in ("moto.endpoint", "outputs.json", "aws.env", "applied.sha256", "example"):
             (self.dir / name).unlink(missing_ok=True)
         for state in (self.state, self.state.with_name("terraform.tfstate.backup")):
             state.unlink(missing_ok=True)
         return did_something
 
-    def _function_environment(self, endpoint: str, function_name: str) -> dict[str, str]:
-        """The applied function's environment, so the local app runs configured as deployed."""
-        import boto3  # a dev dependency; only `up` needs it
 
-        client = boto3.client(
-            "lambda",
-            endpoint_url=endpoint,
-            region_name=emulator.REGION,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",  # noqa: S106 - moto accepts any credentials
+def _client(endpoint: str, service: str) -> Any:
+    import boto3  # a dev dependency; only `up` needs it
+
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=emulator.REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106 - moto accepts any credentials
+    )
+
+
+def _ensure_zone(endpoint: str, name: str) -> None:
+    route53 = _client(endpoint, "route53")
+    zones = route53.list_hosted_zones_by_name(DNSName=name)["HostedZones"]
+    if not [zone for zone in zones if zone["Name"] == f"{name}."]:
+        route53.create_hosted_zone(Name=name, CallerReference=f"tools.stack-{name}")
+
+
+def gateway_settings(
+    endpoint: str, outputs: dict[str, Any]
+) -> tuple[dict[str, str], list[str], dict[str, Any]]:
+    """What the local gateway needs to serve as the applied stack would: the function's environment,
+    and (with a custom domain or protected routes) the mapping key and the JWT authorizer's settings,
+    all read back from the emulator; plus what the report says about them."""
+    function_name = str(outputs["function_name"])
+    config = _client(endpoint, "lambda").get_function_configuration(FunctionName=function_name)
+    environment = {
+        **config.get("Environment", {}).get("Variables", {}),
+        "AWS_LAMBDA_FUNCTION_NAME": function_name,
+    }
+    api_gw = _client(endpoint, "apigatewayv2")
+    arguments: list[str] = []
+    front_door: dict[str, Any] = {}
+    domain_url = outputs.get("custom_domain_url")
+    if domain_url:
+        domain = str(domain_url).split("/")[2]
+        (mapping,) = api_gw.get_api_mappings(DomainName=domain)["Items"]
+        key = mapping.get("ApiMappingKey", "")
+        arguments += ["--mapping-key", key]
+        front_door["mapping_key"] = key
+    routes = api_gw.get_routes(ApiId=outputs["api_id"])["Items"]
+    protected = sorted(route["RouteKey"] for route in routes if route.get("AuthorizationType") == "JWT")
+    if protected:
+        # By id: moto's GetAuthorizers fails.
+        authorizer_id = next(
+            route["AuthorizerId"] for route in routes if route.get("AuthorizationType") == "JWT"
         )
-        config = client.get_function_configuration(FunctionName=function_name)
-        variables = dict(config.get("Environment", {}).get("Variables", {}))
-        return {**variables, "AWS_LAMBDA_FUNCTION_NAME": function_name}
+        jwt = api_gw.get_authorizer(ApiId=outputs["api_id"], AuthorizerId=authorizer_id)["JwtConfiguration"]
+        arguments += ["--jwt-issuer", jwt["Issuer"]]
+        for audience in jwt["Audience"]:
+            arguments += ["--jwt-audience", audience]
+        for route in protected:
+            arguments += ["--protected-route", route]
+        front_door.update(
+            protected_routes=protected, jwt_issuer=jwt["Issuer"], jwt_audience=jwt["Audience"][0]
+        )
+    return environment, arguments, front_door
 
 
-def _config_digest() -> str:
+def _config_digest(example: str) -> str:
     """A digest of the Terraform code `up` applies, to tell whether a running stack is current."""
-    digest = hashlib.sha256()
-    for path in sorted([*(ROOT / "modules").rglob("*.tf"), *(ROOT / EXAMPLE).glob("*.tf")]):
+    digest = hashlib.sha256(example.encode() + b"\0")
+    for path in sorted([*(ROOT / "modules").rglob("*.tf"), *(ROOT / "examples" / example).glob("*.tf")]):
         digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
@@ -273,35 +340,56 @@ def _require_terraform() -> None:
         raise StackError("terraform is not on PATH; install Terraform 1.10 or later (see mise.toml)")
 
 
-def _report(facts: dict[str, object], seconds: float) -> str:
+def _report(facts: dict[str, Any], seconds: float) -> str:
     endpoint = facts["endpoint"]
     exports = (
         f"export AWS_ENDPOINT_URL={endpoint} AWS_ACCESS_KEY_ID=testing "
         f"AWS_SECRET_ACCESS_KEY=testing AWS_REGION={emulator.REGION}"
     )
-    return "\n".join(
-        [
-            f"Local stack is up ({seconds:.1f} s): examples/complete "
-            + ("applied" if facts["applied"] else "unchanged since it was applied")
-            + f" to moto at {endpoint}.",
+    key = facts.get("mapping_key")
+    local_url = f"{facts['local_url']}/{key}" if key else facts["local_url"]
+    lines = [
+        f"Local stack is up ({seconds:.1f} s): examples/{facts['example']} "
+        + ("applied" if facts["applied"] else "unchanged since it was applied")
+        + f" to moto at {endpoint}.",
+        "",
+        f"  API URL (local, through the Lambda handler): {local_url}",
+        f"  API URL in the emulator (not served):        {facts['api_url']}",
+    ]
+    if facts.get("custom_domain_url"):
+        lines.append(f"  Custom domain URL (not served):              {facts['custom_domain_url']}")
+    lines += [
+        f"  Function:       {facts['function_name']} (alias {facts['alias_name']}, "
+        f"version {facts['function_version']})",
+        f"  Repository URL: {facts['repository_url']}",
+    ]
+    if "dashboard_name" in facts:
+        lines.append(f"  Dashboard:      {facts['dashboard_name']}")
+    if "alarm_topic_arn" in facts:
+        lines.append(f"  Alarm topic:    {facts['alarm_topic_arn']}")
+    lines += [
+        "",
+        "Point the AWS CLI or boto3 at the emulator:",
+        f"  {exports}",
+        f"  aws lambda get-alias --function-name {facts['function_name']} --name {facts['alias_name']}",
+        f"  (or: boto3.client('lambda', endpoint_url='{endpoint}'), with the same variables)",
+        "",
+        f"  curl {local_url}/hello",
+    ]
+    if facts.get("protected_routes"):
+        from tools.gateway import local_token
+
+        token = local_token(facts["jwt_issuer"], facts["jwt_audience"])
+        lines += [
             "",
-            f"  API URL (local, through the Lambda handler): {facts['local_url']}",
-            f"  API URL in the emulator (not served):        {facts['api_url']}",
-            f"  Function:       {facts['function_name']} (alias {facts['alias_name']}, "
-            f"version {facts['function_version']})",
-            f"  Repository URL: {facts['repository_url']}",
-            f"  Dashboard:      {facts['dashboard_name']}",
-            f"  Alarm topic:    {facts['alarm_topic_arn']}",
-            "",
-            "Point the AWS CLI or boto3 at the emulator:",
-            f"  {exports}",
-            f"  aws lambda get-alias --function-name {facts['function_name']} --name {facts['alias_name']}",
-            f"  (or: boto3.client('lambda', endpoint_url='{endpoint}'), with the same variables)",
-            "",
-            f"  curl {facts['local_url']}/hello",
-            "Stop with: make down",
+            f"Protected routes: {', '.join(facts['protected_routes'])}. The local gateway checks a token's iss, "
+            "aud and exp, not its signature; a local token, valid 12 h:",
+            f"  export SMOKE_TOKEN={token}",
+            f'  curl -H "Authorization: Bearer $SMOKE_TOKEN" {local_url}/hello',
+            f"  python -m ops smoke --base-url {local_url}",
         ]
-    )
+    lines.append("Stop with: make down")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -310,9 +398,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"port of the local API (default {DEFAULT_PORT})"
     )
+    parser.add_argument(
+        "--example", choices=EXAMPLES, help=f"examples/<EXAMPLE> to apply with `up` (default {EXAMPLES[0]})"
+    )
     args = parser.parse_args(argv)
 
-    stack = Stack(Path(os.environ.get("STACK_DIR", ROOT / ".local" / "stack")).resolve(), args.port)
+    stack = Stack(
+        Path(os.environ.get("STACK_DIR", ROOT / ".local" / "stack")).resolve(), args.port, args.example
+    )
     started = time.monotonic()
     try:
         if args.command == "up":

@@ -3,6 +3,11 @@ output "api_url" {
   value       = module.api.api_endpoint
 }
 
+output "custom_domain_url" {
+  description = "Base URL through a custom domain: null here (the module's domain inputs are off; see examples/custom-domain)."
+  value       = module.api.custom_domain_url
+}
+
 output "api_id" {
   description = "Id of the HTTP API."
   value       = module.api.api_id

@@ -32,4 +32,17 @@ inputs = {
   throttling_burst_limit = local.env.api_throttling_burst_limit
   throttling_rate_limit  = local.env.api_throttling_rate_limit
   log_retention_days     = local.env.log_retention_days
+
+  # Custom domain and JWT authorization, off unless env.hcl sets them. The mapping key and the
+  # protected routes are the same values the lambda unit gives the function.
+  domain_name            = local.env.api_domain_name
+  domain_zone_id         = local.env.api_domain_zone_id
+  domain_certificate_arn = local.env.api_certificate_arn
+  api_mapping_key        = local.env.api_mapping_key
+  jwt_authorizer = local.env.jwt_issuer == null ? null : {
+    issuer    = local.env.jwt_issuer
+    audiences = local.env.jwt_audiences
+    scopes    = local.env.jwt_scopes
+  }
+  protected_routes = local.env.protected_routes
 }

@@ -32,6 +32,8 @@ inputs = {
   create_oidc_provider = local.env.create_github_oidc_provider
   deploy_branch        = local.env.github_deploy_branch
   deploy_environments  = [local.env.environment]
+  # The API's custom domain, if any (env.hcl): its certificate, domain name and DNS records.
+  custom_domain_names = local.env.api_domain_name == null ? [] : [local.env.api_domain_name]
 
   # State of this environment only: keys are live/<env>/<unit>/terraform.tfstate (root.hcl).
   state_bucket_name = local.state_bucket

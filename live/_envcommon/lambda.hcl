@@ -43,4 +43,8 @@ inputs = {
   log_retention_days   = local.env.log_retention_days
 
   role_permissions_boundary_arn = dependency.github_oidc.outputs.permissions_boundary_arn
+
+  # The API's mapping key and protected routes (env.hcl), as BASE_PATH and PROTECTED_ROUTES.
+  api_mapping_key  = local.env.api_mapping_key
+  protected_routes = local.env.protected_routes
 }

@@ -17,6 +17,18 @@ locals {
   api_throttling_rate_limit  = 25
   cors_allow_origins         = ["*"]
 
+  # Custom domain and JWT authorization (docs/deployment.md, "Custom domain" and "Protecting
+  # routes"); off as null, "" and []. The mapping key and the protected routes go to both the API
+  # and the function (its BASE_PATH and PROTECTED_ROUTES): set them here only.
+  api_domain_name     = null # e.g. "api.example.com"
+  api_domain_zone_id  = null # Route 53 hosted zone of the domain (alias and certificate validation)
+  api_certificate_arn = null # an issued ACM certificate in this region; null requests one
+  api_mapping_key     = ""   # e.g. "v1": https://<domain>/v1/hello
+  jwt_issuer          = null # e.g. "https://cognito-idp.<region>.amazonaws.com/<user pool id>"
+  jwt_audiences       = []   # client ids or API identifiers a token must name
+  jwt_scopes          = []   # a token needs one of these on protected routes; [] for none
+  protected_routes    = []   # e.g. ["GET /hello", "POST /echo"]
+
   # Alarms: who is told, and the concurrency level that alarms (below the reserved concurrency).
   alarm_emails                = ["dev-alerts@example.com"]
   alarm_concurrency_threshold = 16

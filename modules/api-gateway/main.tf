@@ -127,9 +127,35 @@ resource "aws_apigatewayv2_route" "this" {
   route_key = each.value
   target    = "integrations/${aws_apigatewayv2_integration.lambda.id}"
 
-  # checkov:skip=CKV_AWS_309:Authorization is the authorization_type input; the default NONE serves a public API (hello, echo, health), and AWS_IAM, JWT or CUSTOM apply to every route when set.
-  authorization_type = var.authorization_type
-  authorizer_id      = var.authorizer_id
+  # checkov:skip=CKV_AWS_309:Authorization is per route: protected_routes use the JWT authorizer, the others authorization_type, whose default NONE serves a public API (health and the OpenAPI document stay public); AWS_IAM, JWT or CUSTOM apply to every route when set.
+  authorization_type   = contains(var.protected_routes, each.value) ? "JWT" : var.authorization_type
+  authorizer_id        = contains(var.protected_routes, each.value) ? aws_apigatewayv2_authorizer.jwt[0].id : var.authorizer_id
+  authorization_scopes = contains(var.protected_routes, each.value) && length(local.jwt_scopes) > 0 ? local.jwt_scopes : null
+}
+
+################################################################################
+# JWT authorizer: API Gateway checks the bearer token of the protected routes
+################################################################################
+
+locals {
+  jwt_scopes = var.jwt_authorizer == null ? [] : var.jwt_authorizer.scopes
+}
+
+# API Gateway fetches the issuer's keys (<issuer>/.well-known/openid-configuration), checks the
+# signature, exp, nbf, iss and aud (or client_id) of the token, and the scopes when the route lists
+# some; it answers 401 or 403 itself, and the function gets the claims in the event.
+resource "aws_apigatewayv2_authorizer" "jwt" {
+  count = var.jwt_authorizer == null ? 0 : 1
+
+  api_id           = aws_apigatewayv2_api.this.id
+  name             = "${var.name}-jwt"
+  authorizer_type  = "JWT"
+  identity_sources = ["$request.header.Authorization"]
+
+  jwt_configuration {
+    issuer   = var.jwt_authorizer.issuer
+    audience = var.jwt_authorizer.audiences
+  }
 }
 
 resource "aws_apigatewayv2_stage" "this" {
@@ -159,4 +185,92 @@ resource "aws_lambda_permission" "api" {
   qualifier     = var.lambda_alias_name
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${aws_apigatewayv2_api.this.execution_arn}/*/*"
+}
+
+################################################################################
+# Custom domain: certificate, regional domain name (TLS 1.2), API mapping, DNS alias
+################################################################################
+
+locals {
+  custom_domain = var.domain_name != null
+  # Requested here (DNS validation in domain_zone_id) unless an existing certificate is given.
+  request_certificate = local.custom_domain && var.domain_certificate_arn == null
+  certificate_arn = !local.custom_domain ? null : (
+    local.request_certificate ? aws_acm_certificate_validation.this[0].certificate_arn : var.domain_certificate_arn
+  )
+}
+
+resource "aws_acm_certificate" "this" {
+  count = local.request_certificate ? 1 : 0
+
+  domain_name       = var.domain_name
+  validation_method = "DNS"
+
+  tags = var.tags
+
+  # A replacement is issued before the certificate in use goes away.
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+# Keyed by the domain name, which is known at plan time (the record's values are not).
+resource "aws_route53_record" "validation" {
+  for_each = local.request_certificate ? toset([var.domain_name]) : toset([])
+
+  zone_id         = var.domain_zone_id
+  name            = one([for o in aws_acm_certificate.this[0].domain_validation_options : o.resource_record_name if o.domain_name == each.key])
+  type            = one([for o in aws_acm_certificate.this[0].domain_validation_options : o.resource_record_type if o.domain_name == each.key])
+  records         = [one([for o in aws_acm_certificate.this[0].domain_validation_options : o.resource_record_value if o.domain_name == each.key])]
+  ttl             = 300
+  allow_overwrite = true # the same record validates a re-requested certificate for this name
+}
+
+# Waits until ACM has issued the certificate (it checks the record above): the domain name below is
+# created with an issued certificate only.
+resource "aws_acm_certificate_validation" "this" {
+  count = local.request_certificate ? 1 : 0
+
+  certificate_arn         = aws_acm_certificate.this[0].arn
+  validation_record_fqdns = [for record in aws_route53_record.validation : record.fqdn]
+}
+
+resource "aws_apigatewayv2_domain_name" "this" {
+  count = local.custom_domain ? 1 : 0
+
+  domain_name = var.domain_name
+
+  domain_name_configuration {
+    # A regional endpoint: the certificate must be in the API's region (edge-optimized endpoints,
+    # whose certificates live in CloudFront's region, exist for REST APIs only).
+    certificate_arn = local.certificate_arn
+    endpoint_type   = "REGIONAL"
+    security_policy = "TLS_1_2"
+  }
+
+  tags = var.tags
+}
+
+resource "aws_apigatewayv2_api_mapping" "this" {
+  count = local.custom_domain ? 1 : 0
+
+  api_id      = aws_apigatewayv2_api.this.id
+  domain_name = aws_apigatewayv2_domain_name.this[0].id
+  stage       = aws_apigatewayv2_stage.this.id
+  # Empty maps the domain's root; give the lambda module the same key (its BASE_PATH).
+  api_mapping_key = var.api_mapping_key == "" ? null : var.api_mapping_key
+}
+
+resource "aws_route53_record" "alias" {
+  count = local.custom_domain && var.domain_zone_id != null ? 1 : 0
+
+  zone_id = var.domain_zone_id
+  name    = var.domain_name
+  type    = "A"
+
+  alias {
+    name                   = aws_apigatewayv2_domain_name.this[0].domain_name_configuration[0].target_domain_name
+    zone_id                = aws_apigatewayv2_domain_name.this[0].domain_name_configuration[0].hosted_zone_id
+    evaluate_target_health = false
+  }
 }

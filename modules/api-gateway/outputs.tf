@@ -37,3 +37,31 @@ output "kms_key_arn" {
   description = "KMS key encrypting the access log group."
   value       = local.kms_key_arn
 }
+
+output "custom_domain_url" {
+  description = "https://<domain_name>[/<api_mapping_key>], the URL clients call through the custom domain (no trailing slash); null without a domain."
+  value       = var.domain_name == null ? null : join("/", compact(["https://${var.domain_name}", var.api_mapping_key]))
+}
+
+output "custom_domain_target" {
+  description = "Where DNS for domain_name must point (an alias or CNAME to target_domain_name, in hosted_zone_id), for DNS outside Route 53; null without a domain."
+  value = var.domain_name == null ? null : {
+    target_domain_name = aws_apigatewayv2_domain_name.this[0].domain_name_configuration[0].target_domain_name
+    hosted_zone_id     = aws_apigatewayv2_domain_name.this[0].domain_name_configuration[0].hosted_zone_id
+  }
+}
+
+output "certificate_arn" {
+  description = "ACM certificate of the custom domain (requested by the module, or domain_certificate_arn); null without a domain."
+  value       = local.certificate_arn
+}
+
+output "authorizer_id" {
+  description = "Id of the JWT authorizer; null without jwt_authorizer."
+  value       = one(aws_apigatewayv2_authorizer.jwt[*].id)
+}
+
+output "protected_route_keys" {
+  description = "Route keys that require a JWT (API Gateway's authorizer checks it)."
+  value       = sort(var.protected_routes)
+}

@@ -72,6 +72,57 @@ variable "authorizer_id" {
   }
 }
 
+variable "jwt_authorizer" {
+  description = "JWT authorizer for protected_routes: the token issuer (e.g. https://cognito-idp.<region>.amazonaws.com/<user pool id>, or any OIDC provider's issuer URL) and the audiences a token must name (aud, or client_id for Cognito access tokens); with scopes, a token needs at least one of them (403 otherwise). Null: no authorizer."
+  type = object({
+    issuer    = string
+    audiences = list(string)
+    scopes    = optional(list(string), [])
+  })
+  default = null
+
+  validation {
+    condition     = var.jwt_authorizer == null || can(regex("^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\\s?#]*)?$", try(var.jwt_authorizer.issuer, "")))
+    error_message = "The jwt_authorizer.issuer must be an https URL without query or fragment, e.g. https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123."
+  }
+
+  validation {
+    condition     = var.jwt_authorizer == null || (length(try(var.jwt_authorizer.audiences, [])) > 0 && alltrue([for a in try(var.jwt_authorizer.audiences, []) : length(trimspace(a)) > 0]))
+    error_message = "The jwt_authorizer.audiences must list at least one non-empty audience (client id or API identifier)."
+  }
+
+  validation {
+    condition     = var.jwt_authorizer == null || alltrue([for s in try(var.jwt_authorizer.scopes, []) : can(regex("^[!#-\\[\\]-~]+$", s))])
+    error_message = "Each jwt_authorizer.scopes entry must be one scope name (printable characters, no space, quote or backslash)."
+  }
+
+  validation {
+    condition     = (var.jwt_authorizer == null) == (length(var.protected_routes) == 0)
+    error_message = "Set jwt_authorizer and protected_routes together: an authorizer protects the listed routes, and listed routes need an authorizer."
+  }
+}
+
+variable "protected_routes" {
+  description = "Route keys (from routes) that require a valid JWT from jwt_authorizer; API Gateway answers 401/403 before the function runs. GET /health and GET /openapi.json stay public. Give the lambda module the same list (its PROTECTED_ROUTES), so the app refuses a call that reaches it without a caller."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for r in var.protected_routes : contains(var.routes, r)])
+    error_message = "Each protected_routes entry must be one of routes."
+  }
+
+  validation {
+    condition     = !anytrue([for r in var.protected_routes : contains(["/health", "/openapi.json"], try(split(" ", r)[1], ""))])
+    error_message = "The protected_routes may not list /health or /openapi.json: health checks and the API description stay public."
+  }
+
+  validation {
+    condition     = length(var.protected_routes) == 0 || var.authorization_type == "NONE"
+    error_message = "Use protected_routes with authorization_type NONE (the other routes public), or authorization_type for every route, not both."
+  }
+}
+
 variable "cors" {
   description = "CORS answered by API Gateway (preflight and Access-Control-* headers); null turns CORS off. Use explicit origins in production; [\"*\"] suits development."
   type = object({
@@ -163,6 +214,70 @@ variable "kms_key_arn" {
   validation {
     condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
     error_message = "The kms_key_arn must be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>)."
+  }
+}
+
+variable "domain_name" {
+  description = "Custom domain name for the API (e.g. api.example.com): a regional endpoint with the TLS 1.2 security policy. Null: clients use api_endpoint only. The execute-api endpoint keeps working either way."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.domain_name == null || (can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$", coalesce(var.domain_name, "x"))) && length(coalesce(var.domain_name, "x")) <= 253)
+    error_message = "The domain_name must be a lower-case DNS name like api.example.com (no wildcard, no trailing dot)."
+  }
+}
+
+variable "domain_certificate_arn" {
+  description = "Existing ACM certificate for domain_name, issued, in the API's region (a regional endpoint cannot use a us-east-1 certificate elsewhere). Null: the module requests one with DNS validation in domain_zone_id and waits until ACM issues it."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.domain_certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+$", coalesce(var.domain_certificate_arn, "x")))
+    error_message = "The domain_certificate_arn must be an ACM certificate ARN (arn:<partition>:acm:<region>:<account>:certificate/<id>)."
+  }
+
+  validation {
+    condition     = var.domain_certificate_arn == null || var.domain_name != null
+    error_message = "The domain_certificate_arn needs domain_name."
+  }
+}
+
+variable "domain_zone_id" {
+  description = "Route 53 public hosted zone that holds domain_name: the module writes the alias record there, and the certificate's validation record when it requests the certificate. Null (with domain_certificate_arn): point your own DNS at the custom_domain_target output."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.domain_zone_id == null || can(regex("^[A-Z0-9]{1,32}$", coalesce(var.domain_zone_id, "x")))
+    error_message = "The domain_zone_id must be a Route 53 hosted zone id (upper-case letters and digits, like Z0123456789ABCDEFGHIJ), not the zone name."
+  }
+
+  validation {
+    condition     = var.domain_zone_id == null || var.domain_name != null
+    error_message = "The domain_zone_id needs domain_name."
+  }
+
+  validation {
+    condition     = var.domain_name == null || var.domain_zone_id != null || var.domain_certificate_arn != null
+    error_message = "A domain_name needs domain_certificate_arn, or domain_zone_id to request and validate a certificate in."
+  }
+}
+
+variable "api_mapping_key" {
+  description = "Path under domain_name the API is mapped at: v1 serves https://<domain_name>/v1/hello. Empty maps the domain's root. API Gateway passes the key on in the request path, so give the lambda module the same value (it sets the app's BASE_PATH)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.api_mapping_key == "" || can(regex("^[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*$", var.api_mapping_key))
+    error_message = "The api_mapping_key must be path segments of letters, digits, '.', '_', '-', '~' joined by '/', without leading or trailing '/' (e.g. v1 or orders/v2)."
+  }
+
+  validation {
+    condition     = var.api_mapping_key == "" || var.domain_name != null
+    error_message = "The api_mapping_key needs domain_name: the execute-api endpoint has no mappings."
   }
 }
 

@@ -244,6 +244,86 @@ data "aws_iam_policy_document" "deploy" {
     }
   }
 
+  # Custom domains (modules/api-gateway's domain_name), only when custom_domain_names lists some.
+  # ACM certificate ids are generated, so certificates cannot be scoped by name; a request is limited
+  # to the listed names and DNS validation instead. Route 53 changes are limited to records of the
+  # listed names (the alias) and below them (the certificate's _<token>.<name> validation record).
+  dynamic "statement" {
+    for_each = length(var.custom_domain_names) == 0 ? [] : [1]
+    content {
+      sid       = "CustomDomainCertificateRequests"
+      effect    = "Allow"
+      actions   = ["acm:RequestCertificate"]
+      resources = ["*"] # RequestCertificate has no resource type; the conditions below scope it
+
+      condition {
+        test     = "ForAllValues:StringEquals"
+        variable = "acm:DomainNames"
+        values   = var.custom_domain_names
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "acm:ValidationMethod"
+        values   = ["DNS"]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.custom_domain_names) == 0 ? [] : [1]
+    content {
+      sid    = "CustomDomainCertificates"
+      effect = "Allow"
+      actions = [
+        "acm:AddTagsToCertificate", "acm:DeleteCertificate", "acm:DescribeCertificate",
+        "acm:ListTagsForCertificate", "acm:RemoveTagsFromCertificate",
+      ]
+      resources = ["arn:${local.partition}:acm:${local.region}:${local.account_id}:certificate/*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.custom_domain_names) == 0 ? [] : [1]
+    content {
+      sid     = "CustomDomainNamesAndMappings"
+      effect  = "Allow"
+      actions = ["apigateway:DELETE", "apigateway:GET", "apigateway:PATCH", "apigateway:POST", "apigateway:PUT"]
+      resources = flatten([
+        "${local.arn_prefix.apigateway}/domainnames",
+        [for name in var.custom_domain_names : ["${local.arn_prefix.apigateway}/domainnames/${name}", "${local.arn_prefix.apigateway}/domainnames/${name}/*"]],
+      ])
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.custom_domain_names) == 0 ? [] : [1]
+    content {
+      sid       = "CustomDomainRecords"
+      effect    = "Allow"
+      actions   = ["route53:ChangeResourceRecordSets"]
+      resources = ["arn:${local.partition}:route53:::hostedzone/*"]
+
+      condition {
+        test     = "ForAllValues:StringLike"
+        variable = "route53:ChangeResourceRecordSetsNormalizedRecordNames"
+        values   = flatten([for name in var.custom_domain_names : [name, "*.${name}"]])
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.custom_domain_names) == 0 ? [] : [1]
+    content {
+      sid    = "CustomDomainRecordsRead"
+      effect = "Allow"
+      actions = [
+        "route53:GetChange", "route53:GetHostedZone", "route53:ListResourceRecordSets",
+      ]
+      resources = ["arn:${local.partition}:route53:::hostedzone/*", "arn:${local.partition}:route53:::change/*"]
+    }
+  }
+
   dynamic "statement" {
     for_each = var.state_bucket_name == null ? [] : [1]
     content {

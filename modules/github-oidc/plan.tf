@@ -132,6 +132,24 @@ data "aws_iam_policy_document" "plan" {
     }
   }
 
+  # Custom domains (custom_domain_names): what a plan refreshes.
+  dynamic "statement" {
+    for_each = length(var.custom_domain_names) == 0 ? [] : [1]
+    content {
+      sid    = "CustomDomainsRead"
+      effect = "Allow"
+      actions = [
+        "acm:DescribeCertificate", "acm:ListTagsForCertificate", "apigateway:GET", "route53:GetHostedZone",
+        "route53:ListResourceRecordSets",
+      ]
+      resources = flatten([
+        "arn:${local.partition}:acm:${local.region}:${local.account_id}:certificate/*",
+        [for name in var.custom_domain_names : ["${local.arn_prefix.apigateway}/domainnames/${name}", "${local.arn_prefix.apigateway}/domainnames/${name}/*"]],
+        "arn:${local.partition}:route53:::hostedzone/*",
+      ])
+    }
+  }
+
   dynamic "statement" {
     for_each = var.state_bucket_name == null ? [] : [1]
     content {

@@ -79,6 +79,17 @@ variable "resource_prefix" {
   }
 }
 
+variable "custom_domain_names" {
+  description = "Custom domain names of the stack's API (the api-gateway module's domain_name): the deploy role may request and delete their ACM certificates, manage those API Gateway domain names and their mappings, and change Route 53 records of those names (the alias and the certificate's validation record) only; the plan role may read them. Empty: no such permission."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for d in var.custom_domain_names : can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$", d))])
+    error_message = "Each custom_domain_names entry must be a lower-case DNS name like api.example.com (no wildcard, no trailing dot)."
+  }
+}
+
 variable "ecr_repository_names" {
   description = "ECR repositories the deploy role may push to and manage. Empty means every repository named with resource_prefix."
   type        = list(string)

@@ -19,13 +19,19 @@ locals {
     try("sha256:${substr(local.image_reference.digest, 0, 12)}", null),
   )
 
-  environment = merge(var.environment, {
-    SERVICE_NAME      = coalesce(var.service_name, var.name)
-    METRICS_NAMESPACE = var.metrics_namespace
-    APP_VERSION       = local.app_version
-    # The app knows no TRACE; Lambda's filter still applies on top of the app's own level.
-    LOG_LEVEL = var.application_log_level == "TRACE" ? "DEBUG" : var.application_log_level
-  })
+  environment = merge(
+    var.environment,
+    {
+      SERVICE_NAME      = coalesce(var.service_name, var.name)
+      METRICS_NAMESPACE = var.metrics_namespace
+      APP_VERSION       = local.app_version
+      # The app knows no TRACE; Lambda's filter still applies on top of the app's own level.
+      LOG_LEVEL = var.application_log_level == "TRACE" ? "DEBUG" : var.application_log_level
+    },
+    # Set only when used, so a function without a custom domain or JWT keeps its environment.
+    var.api_mapping_key == "" ? {} : { BASE_PATH = "/${var.api_mapping_key}" },
+    length(var.protected_routes) == 0 ? {} : { PROTECTED_ROUTES = join(",", sort(var.protected_routes)) },
+  )
 }
 
 ################################################################################

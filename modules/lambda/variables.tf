@@ -98,6 +98,38 @@ variable "environment" {
     condition     = length(setintersection(keys(var.environment), ["SERVICE_NAME", "METRICS_NAMESPACE", "APP_VERSION", "LOG_LEVEL"])) == 0
     error_message = "Set SERVICE_NAME, METRICS_NAMESPACE, APP_VERSION and LOG_LEVEL through service_name, metrics_namespace, app_version and application_log_level, not environment."
   }
+
+  validation {
+    condition     = length(setintersection(keys(var.environment), ["BASE_PATH", "PROTECTED_ROUTES"])) == 0
+    error_message = "Set BASE_PATH and PROTECTED_ROUTES through api_mapping_key and protected_routes (the api-gateway module's values), not environment."
+  }
+}
+
+variable "api_mapping_key" {
+  description = "The api-gateway module's api_mapping_key (e.g. v1): API Gateway passes it on in the request path, so the app gets it as BASE_PATH (/v1) and serves under it on the custom domain, and at the root of the execute-api endpoint. Empty: no BASE_PATH."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.api_mapping_key == "" || can(regex("^[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*$", var.api_mapping_key))
+    error_message = "The api_mapping_key must be path segments of letters, digits, '.', '_', '-', '~' joined by '/', without leading or trailing '/' (e.g. v1 or orders/v2)."
+  }
+}
+
+variable "protected_routes" {
+  description = "The api-gateway module's protected_routes (route keys such as GET /hello): set as PROTECTED_ROUTES, the app answers 401 itself on these routes when a call reaches it without a verified caller. Empty: no PROTECTED_ROUTES."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for r in var.protected_routes : can(regex("^(ANY|GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) /[A-Za-z0-9._~{}+/-]*$", r))])
+    error_message = "Each protected_routes entry must be a route key: `<METHOD> /<path>`, e.g. GET /hello."
+  }
+
+  validation {
+    condition     = !anytrue([for r in var.protected_routes : contains(["/health", "/openapi.json"], try(split(" ", r)[1], ""))])
+    error_message = "The protected_routes may not list /health or /openapi.json: the app keeps them public (it refuses to start otherwise)."
+  }
 }
 
 variable "service_name" {

@@ -129,3 +129,34 @@ def test_python_m_app_help_and_bad_arguments() -> None:
     assert bad.returncode == 2
     assert "invalid int value" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("", ""), ("v1", "/v1"), ("/v1", "/v1"), ("/v1/", "/v1"), ("orders/v2", "/orders/v2"), ("  ", "")],
+)
+def test_base_path_is_the_mapping_key_as_a_prefix(raw: str, expected: str) -> None:
+    assert Settings.from_env({"BASE_PATH": raw}).base_path == expected
+
+
+def test_protected_routes_are_route_keys() -> None:
+    settings = Settings.from_env({"PROTECTED_ROUTES": "GET /hello, POST /echo,,"})
+    assert settings.protected_routes == {"GET /hello", "POST /echo"}
+    assert Settings.from_env({}).protected_routes == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"BASE_PATH": "v1//x"}, "BASE_PATH must be an API mapping key"),
+        ({"BASE_PATH": "v 1"}, "BASE_PATH must be an API mapping key"),
+        ({"BASE_PATH": "v1?x=1"}, "BASE_PATH must be an API mapping key"),
+        ({"PROTECTED_ROUTES": "/hello"}, "route keys like 'GET /hello'"),
+        ({"PROTECTED_ROUTES": "get /hello"}, "route keys like 'GET /hello'"),
+        ({"PROTECTED_ROUTES": "GET /health"}, "/health and /openapi.json stay public"),
+        ({"PROTECTED_ROUTES": "GET /hello,ANY /openapi.json"}, "stay public"),
+    ],
+)
+def test_bad_front_door_settings_are_refused(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env(environ)

@@ -74,6 +74,15 @@ BREAKS = {
     "health-500": "health fails with 500",
     "slow-hello": "GET /hello never answers",
 }
+# With JWT authorization: GET /hello and POST /echo need `Authorization: Bearer <TOKEN>`.
+TOKEN = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJzbW9rZSJ9.c2ln"  # noqa: S105 - a made-up token
+PROTECTED = {("GET", "/hello"), ("HEAD", "/hello"), ("POST", "/echo")}
+AUTH_BREAKS = {
+    "auth-open": "protected routes take requests without a token",
+    "auth-any-token": "any bearer value is accepted, JWT or not",
+    "auth-health": "/health needs a token too",
+    "auth-app-no-challenge": "the app's own 401 lacks WWW-Authenticate",
+}
 CORS_BREAKS = {
     "cors-none": "no CORS at all",
     "cors-wrong-origin": "another origin is allowed",
@@ -91,8 +100,26 @@ def depth(value: Any) -> int:
     return 0
 
 
-def build(breaks: frozenset[str] = frozenset(), cors: bool = False, gateway: bool = False) -> ASGI:
-    """The contract's app with the given rules broken; `cors`/`gateway` add what API Gateway does."""
+def build(
+    breaks: frozenset[str] = frozenset(), cors: bool = False, gateway: bool = False, auth: str | None = None
+) -> ASGI:
+    """The contract's app with the given rules broken; `cors`/`gateway` add what API Gateway does.
+
+    `auth` protects routes: "gateway" answers 401 as API Gateway's JWT authorizer does, "app" as the
+    app does when a call without a caller reaches it (a problem).
+    """
+
+    def refused(request: Request) -> bool:
+        """Whether this request to a protected route lacks the one valid token."""
+        protected = PROTECTED | (
+            {("GET", "/health"), ("HEAD", "/health")} if "auth-health" in breaks else set()
+        )
+        if auth is None or "auth-open" in breaks or (request.method, request.scope["path"]) not in protected:
+            return False
+        sent = request.headers.get("authorization", "")
+        if "auth-any-token" in breaks:
+            return not sent.startswith("Bearer ")
+        return sent != f"Bearer {TOKEN}"
 
     def problem(status: int, detail: str, request_id: str, headers: dict[str, str] | None = None) -> Response:
         body: dict[str, Any] = {
@@ -224,6 +251,10 @@ def build(breaks: frozenset[str] = frozenset(), cors: bool = False, gateway: boo
             await gateway_404()(scope, receive, send)
             return
 
+        if auth == "gateway" and refused(request):
+            await JSONResponse({"message": "Unauthorized"}, 401)(scope, receive, send)
+            return
+
         incoming = request.headers.get("x-request-id", "")
         if "request-id-bad-format" in breaks:
             request_id = f"req {uuid.uuid4().hex}"
@@ -231,7 +262,11 @@ def build(breaks: frozenset[str] = frozenset(), cors: bool = False, gateway: boo
             request_id = incoming
         else:
             request_id = uuid.uuid4().hex
-        response = await route(request, path, request_id)
+        if auth == "app" and refused(request):
+            challenge = {} if "auth-app-no-challenge" in breaks else {"www-authenticate": "Bearer"}
+            response = problem(401, "this route needs a bearer token", request_id, challenge)
+        else:
+            response = await route(request, path, request_id)
         error = response.status_code >= 400
         if "no-request-id" not in breaks:
             response.headers["x-request-id"] = request_id
@@ -284,6 +319,11 @@ def all_variants() -> ASGI:
     }
     apps.update({name: build(frozenset({name})) for name in BREAKS})
     apps.update({name: build(frozenset({name}), cors=True) for name in CORS_BREAKS})
+    apps["auth"] = build(auth="gateway")
+    apps["auth-app"] = build(auth="app")
+    apps.update(
+        {name: build(frozenset({name}), auth="app" if "app" in name else "gateway") for name in AUTH_BREAKS}
+    )
     return variants(apps)
 
 

@@ -82,3 +82,85 @@ def test_smoke_request_ids_have_valid_access_lines(
     result = ops("logs-check", *args, "--service", "lambda-api")
     assert result.code == 0, result.out
     assert f"{len(ids)} ids, all found and valid" in result.out
+
+
+ISSUER = "https://auth.example.test/"
+PROTECTED = ["GET /hello", "POST /echo"]
+
+
+@pytest.fixture(scope="module")
+def protected_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The local gateway as `make up EXAMPLE=custom-domain` runs it: mapped at v1, JWT on two routes."""
+    routes = [arg for route in PROTECTED for arg in ("--protected-route", route)]
+    args = [
+        "-m",
+        "tools.gateway",
+        "--mapping-key",
+        "v1",
+        "--jwt-issuer",
+        ISSUER,
+        "--jwt-audience",
+        "lambda-api",
+    ]
+    env = {"BASE_PATH": "v1", "PROTECTED_ROUTES": ",".join(PROTECTED)}
+    log = tmp_path_factory.mktemp("protected-gateway") / "gateway.log"
+    server = serve([*args, *routes], log, env)
+    yield server
+    stop(server)
+
+
+def test_smoke_with_a_token_passes_against_the_protected_local_gateway(
+    protected_gateway: Server, ops: OpsRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tools.gateway import local_token
+
+    token = local_token(ISSUER, "lambda-api", subject="smoke-user")
+    base = f"{protected_gateway.url}/v1"
+    without = ops("smoke", "--base-url", base, "--warmup", "0")
+    assert without.code == 1
+    assert "FAIL  hello " in without.out
+    monkeypatch.setenv("SMOKE_TOKEN", token)
+    result = ops("smoke", "--base-url", base, "--warmup", "5")
+    assert result.code == 0, result.out
+    assert "auth-missing" in result.out
+    assert "auth-malformed" in result.out
+    lines = protected_gateway.records(lambda records: any(r.get("subject") == "smoke-user" for r in records))
+    assert {r["route"] for r in lines if r.get("subject") == "smoke-user"} >= {"/hello", "/echo"}
+    assert not [
+        r for r in lines if r.get("event") == "request" and r["route"] == "/health" and "subject" in r
+    ]
+    assert token.split(".")[1] not in protected_gateway.log.read_text()
+
+
+@pytest.mark.parametrize(
+    ("claims", "status"),
+    [
+        ({}, 200),
+        ({"iss": "https://other.example.test/"}, 401),
+        ({"aud": "someone-else"}, 401),
+        ({"exp": 1}, 401),
+    ],
+)
+def test_the_local_authorizer_checks_issuer_audience_and_expiry(
+    protected_gateway: Server, claims: dict[str, object], status: int
+) -> None:
+    import base64
+    import urllib.error
+    import urllib.request
+
+    from tools.gateway import local_token
+
+    header, payload, signature = local_token(ISSUER, "lambda-api").split(".")
+    values = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    payload = base64.urlsafe_b64encode(json.dumps({**values, **claims}).encode()).rstrip(b"=").decode()
+    request = urllib.request.Request(
+        f"{protected_gateway.url}/v1/hello",
+        headers={"authorization": f"Bearer {header}.{payload}.{signature}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            answered, body = response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        answered, body = error.code, json.loads(error.read())
+    assert answered == status
+    assert body == ({"message": "Hello, World!"} if status == 200 else {"message": "Unauthorized"})

@@ -10,7 +10,7 @@ import pytest
 
 from ops import OpsError, smoke
 from tests.ops.conftest import OpsRunner
-from tests.ops.contract_app import BREAKS, CORS_BREAKS, ORIGIN, ThreadServer, build, flaky
+from tests.ops.contract_app import AUTH_BREAKS, BREAKS, CORS_BREAKS, ORIGIN, TOKEN, ThreadServer, build, flaky
 from tests.ops.latency_app import VirtualClock
 
 SUCCESS = {
@@ -43,6 +43,7 @@ PROBLEMS = {
 ALL_PROBLEMS = PROBLEMS | {"unknown-path"}
 EVERY_CHECK = SUCCESS | ALL_PROBLEMS
 CORS = {"cors-preflight-hello", "cors-preflight-echo", "cors-hello"}
+AUTH = {"auth-missing", "auth-malformed"}
 
 # For each broken copy, exactly the checks that must fail.
 EXPECTED_FAILURES = {
@@ -89,6 +90,13 @@ EXPECTED_FAILURES = {
     "health-500": {"health", "head-health", "request-id-invalid"},
     "slow-hello": {"hello"},
 }
+EXPECTED_AUTH_FAILURES = {
+    "auth-open": AUTH,
+    "auth-any-token": {"auth-malformed"},
+    # Smoke keeps /health public: sent without the token, every check of it fails.
+    "auth-health": {"health", "head-health", "request-id-invalid"},
+    "auth-app-no-challenge": AUTH,
+}
 EXPECTED_CORS_FAILURES = {
     "cors-none": CORS,
     "cors-wrong-origin": CORS,
@@ -105,7 +113,8 @@ def failures(report: smoke.Report) -> set[str]:
 def test_every_check_and_break_is_accounted_for() -> None:
     assert set(EXPECTED_FAILURES) == set(BREAKS)
     assert set(EXPECTED_CORS_FAILURES) == set(CORS_BREAKS)
-    assert set(smoke.check_names()) == EVERY_CHECK | CORS
+    assert set(EXPECTED_AUTH_FAILURES) == set(AUTH_BREAKS)
+    assert set(smoke.check_names()) == EVERY_CHECK | CORS | AUTH
 
 
 def test_reference_server_passes(contract_server: str) -> None:
@@ -298,3 +307,73 @@ def test_smoke_never_follows_a_redirect_elsewhere() -> None:
 def test_unknown_skip_name_is_an_ops_error() -> None:
     with pytest.raises(OpsError, match="unknown check name"):
         smoke.run("http://127.0.0.1:9", skip=("nope",))
+
+
+@pytest.mark.parametrize("variant", ["auth", "auth-app"])
+def test_a_protected_deployment_passes_with_a_token(contract_server: str, variant: str) -> None:
+    # API Gateway's 401 ({"message": "Unauthorized"}) and the app's 401 problem both count as refusals.
+    report = smoke.run(f"{contract_server}/{variant}", warmup=0, token=TOKEN)
+    assert report.ok, report.text()
+    assert {o.name for o in report.outcomes} == EVERY_CHECK | AUTH
+    assert {o.status for o in report.outcomes if o.name in AUTH} == {401}
+
+
+def test_without_a_token_the_protected_routes_fail(contract_server: str) -> None:
+    report = smoke.run(f"{contract_server}/auth", warmup=0)
+    assert failures(report) == {"hello", "hello-name", "hello-name-64", "echo", "echo-charset", "echo-depth-32",
+                                "echo-at-limit", "hello-name-65", "hello-name-empty", "hello-name-invalid",
+                                "hello-name-repeated", "echo-empty", "echo-malformed", "echo-invalid-utf8",
+                                "echo-depth-33", "echo-content-type", "echo-too-large"}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(AUTH_BREAKS))
+def test_each_broken_protection_is_caught(contract_server: str, name: str) -> None:
+    report = smoke.run(f"{contract_server}/{name}", warmup=0, token=TOKEN)
+    assert failures(report) == EXPECTED_AUTH_FAILURES[name], report.text()
+
+
+def test_a_token_against_an_unprotected_deployment_fails_the_auth_checks(contract_server: str) -> None:
+    report = smoke.run(f"{contract_server}/ok", warmup=0, token=TOKEN)
+    assert failures(report) == AUTH
+    assert "answered 200 without a valid token: the route is not protected" in report.text()
+
+
+def test_a_protected_post_route(contract_server: str) -> None:
+    report = smoke.run(f"{contract_server}/auth", warmup=0, token=TOKEN, protected_route="POST /echo")
+    assert report.ok, report.text()
+    assert {(o.method, o.path) for o in report.outcomes if o.name in AUTH} == {("POST", "/echo")}
+
+
+def test_the_token_is_never_shown(
+    contract_server: str, ops: OpsRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "smoke.json"
+    url = f"{contract_server}/auth-app"
+    by_flag = ops("smoke", "--base-url", url, "--warmup", "0", "--token", TOKEN, "--json", str(path))
+    assert by_flag.code == 0, by_flag.out
+    monkeypatch.setenv("SMOKE_TOKEN", TOKEN)
+    by_env = ops("smoke", "--base-url", url, "--warmup", "0", "--json", str(tmp_path / "env.json"))
+    assert by_env.code == 0, by_env.out
+    failing = ops("smoke", "--base-url", f"{contract_server}/auth-open", "--warmup", "0")
+    assert failing.code == 1
+    shown = by_flag.out + by_flag.err + by_env.out + by_env.err + failing.out + failing.err
+    shown += path.read_text() + (tmp_path / "env.json").read_text()
+    for part in [TOKEN, *TOKEN.split(".")]:
+        assert part not in shown
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--token", "two words"], "the bearer token must be one word"),
+        (["--token", "a\nb"], "the bearer token must be one word"),
+        (["--protected-route", "/hello"], "protected route must be METHOD /path"),
+        (["--protected-route", "GET /health"], "protected route must be METHOD /path of a non-public route"),
+    ],
+)
+def test_bad_token_or_route_is_one_line(ops: OpsRunner, args: list[str], message: str) -> None:
+    result = ops("smoke", "--base-url", "http://127.0.0.1:9", "--token", "abc", *args)
+    assert result.code == 2
+    assert message in result.err
+    assert result.err.count("\n") == 1
+    assert "two words" not in result.err

@@ -27,6 +27,29 @@ mock_provider "aws" {
   mock_resource "aws_cloudwatch_log_group" {
     defaults = { arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/apigateway/api" }
   }
+  mock_resource "aws_apigatewayv2_stage" {
+    defaults = { id = "$default" }
+  }
+  mock_resource "aws_apigatewayv2_authorizer" {
+    defaults = { id = "jwt123" }
+  }
+  mock_resource "aws_acm_certificate" {
+    defaults = {
+      arn = "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
+      domain_validation_options = [{
+        domain_name           = "api.example.com"
+        resource_record_name  = "_abc.api.example.com."
+        resource_record_type  = "CNAME"
+        resource_record_value = "_def.acm-validations.aws."
+      }]
+    }
+  }
+  mock_resource "aws_route53_record" {
+    defaults = { fqdn = "_abc.api.example.com" }
+  }
+  mock_resource "aws_apigatewayv2_domain_name" {
+    defaults = { id = "api.example.com" }
+  }
 }
 
 variables {
@@ -80,6 +103,20 @@ run "http_api_to_the_alias" {
   assert {
     condition     = length(aws_apigatewayv2_api.this.cors_configuration) == 0
     error_message = "CORS must be off unless configured."
+  }
+
+  assert {
+    condition = (
+      length(aws_apigatewayv2_domain_name.this) == 0 && length(aws_acm_certificate.this) == 0 &&
+      length(aws_apigatewayv2_api_mapping.this) == 0 && length(aws_route53_record.alias) == 0 &&
+      output.custom_domain_url == null && output.certificate_arn == null
+    )
+    error_message = "No custom domain, certificate, mapping or DNS record unless domain_name is set."
+  }
+
+  assert {
+    condition     = length(aws_apigatewayv2_authorizer.jwt) == 0 && alltrue([for r in aws_apigatewayv2_route.this : r.authorization_type == "NONE"])
+    error_message = "No authorizer, and every route public, unless jwt_authorizer and protected_routes are set."
   }
 }
 
@@ -183,4 +220,298 @@ run "rejects_bad_inputs" {
   }
 
   expect_failures = [var.lambda_alias_invoke_arn, var.routes, var.cors, var.authorizer_id, var.integration_timeout_ms]
+}
+
+run "custom_domain_with_a_requested_certificate" {
+  command = apply
+
+  variables {
+    domain_name     = "api.example.com"
+    domain_zone_id  = "Z0123456789ABCDEFGHIJ"
+    api_mapping_key = "v1"
+  }
+
+  assert {
+    condition = (
+      aws_acm_certificate.this[0].domain_name == "api.example.com" &&
+      aws_acm_certificate.this[0].validation_method == "DNS"
+    )
+    error_message = "The module must request a DNS-validated certificate for the domain."
+  }
+
+  assert {
+    condition = (
+      aws_route53_record.validation["api.example.com"].zone_id == "Z0123456789ABCDEFGHIJ" &&
+      aws_route53_record.validation["api.example.com"].name == "_abc.api.example.com." &&
+      aws_route53_record.validation["api.example.com"].type == "CNAME" &&
+      aws_route53_record.validation["api.example.com"].records == toset(["_def.acm-validations.aws."])
+    )
+    error_message = "The validation record must be ACM's record, in the given zone."
+  }
+
+  assert {
+    condition = (
+      aws_acm_certificate_validation.this[0].certificate_arn == aws_acm_certificate.this[0].arn &&
+      aws_acm_certificate_validation.this[0].validation_record_fqdns == toset(["_abc.api.example.com"])
+    )
+    error_message = "The module must wait for ACM to validate the certificate through that record."
+  }
+
+  assert {
+    condition = (
+      aws_apigatewayv2_domain_name.this[0].domain_name == "api.example.com" &&
+      aws_apigatewayv2_domain_name.this[0].domain_name_configuration[0].endpoint_type == "REGIONAL" &&
+      aws_apigatewayv2_domain_name.this[0].domain_name_configuration[0].security_policy == "TLS_1_2" &&
+      aws_apigatewayv2_domain_name.this[0].domain_name_configuration[0].certificate_arn == aws_acm_certificate_validation.this[0].certificate_arn
+    )
+    error_message = "The domain must be regional, TLS 1.2 only, with the validated certificate."
+  }
+
+  assert {
+    condition = (
+      aws_apigatewayv2_api_mapping.this[0].api_mapping_key == "v1" &&
+      aws_apigatewayv2_api_mapping.this[0].domain_name == "api.example.com" &&
+      aws_apigatewayv2_api_mapping.this[0].api_id == aws_apigatewayv2_api.this.id &&
+      aws_apigatewayv2_api_mapping.this[0].stage == aws_apigatewayv2_stage.this.id
+    )
+    error_message = "The API's $default stage must be mapped at the key."
+  }
+
+  assert {
+    condition = (
+      aws_route53_record.alias[0].name == "api.example.com" && aws_route53_record.alias[0].type == "A" &&
+      aws_route53_record.alias[0].zone_id == "Z0123456789ABCDEFGHIJ" &&
+      aws_route53_record.alias[0].alias[0].name == aws_apigatewayv2_domain_name.this[0].domain_name_configuration[0].target_domain_name &&
+      aws_route53_record.alias[0].alias[0].zone_id == aws_apigatewayv2_domain_name.this[0].domain_name_configuration[0].hosted_zone_id
+    )
+    error_message = "The domain must be an alias record to the API's regional domain name."
+  }
+
+  assert {
+    condition     = output.custom_domain_url == "https://api.example.com/v1" && output.certificate_arn == aws_acm_certificate.this[0].arn
+    error_message = "custom_domain_url must be https://<domain>/<mapping key>."
+  }
+}
+
+run "custom_domain_with_an_existing_certificate_at_the_root" {
+  command = plan
+
+  variables {
+    domain_name            = "api.example.com"
+    domain_certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/99999999-2222-3333-4444-555555555555"
+  }
+
+  assert {
+    condition = (
+      length(aws_acm_certificate.this) == 0 && length(aws_route53_record.validation) == 0 &&
+      length(aws_route53_record.alias) == 0 &&
+      aws_apigatewayv2_domain_name.this[0].domain_name_configuration[0].certificate_arn == var.domain_certificate_arn
+    )
+    error_message = "An existing certificate is used as given; without a zone no record is written."
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_api_mapping.this[0].api_mapping_key == null && output.custom_domain_url == "https://api.example.com"
+    error_message = "An empty mapping key maps the domain's root."
+  }
+}
+
+run "jwt_protects_the_listed_routes_only" {
+  command = apply
+
+  variables {
+    jwt_authorizer = {
+      issuer    = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123"
+      audiences = ["client-1"]
+      scopes    = ["api/read"]
+    }
+    protected_routes = ["GET /hello", "POST /echo"]
+  }
+
+  assert {
+    condition = (
+      aws_apigatewayv2_authorizer.jwt[0].authorizer_type == "JWT" &&
+      aws_apigatewayv2_authorizer.jwt[0].identity_sources == toset(["$request.header.Authorization"]) &&
+      aws_apigatewayv2_authorizer.jwt[0].jwt_configuration[0].issuer == "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123" &&
+      aws_apigatewayv2_authorizer.jwt[0].jwt_configuration[0].audience == toset(["client-1"])
+    )
+    error_message = "The JWT authorizer must read the Authorization header and check the issuer and audience."
+  }
+
+  assert {
+    condition = alltrue([
+      for key in ["GET /hello", "POST /echo"] :
+      aws_apigatewayv2_route.this[key].authorization_type == "JWT" &&
+      aws_apigatewayv2_route.this[key].authorizer_id == "jwt123" &&
+      aws_apigatewayv2_route.this[key].authorization_scopes == toset(["api/read"])
+    ])
+    error_message = "The protected routes must use the JWT authorizer with the scopes."
+  }
+
+  assert {
+    condition = alltrue([
+      for key in ["GET /health", "GET /openapi.json"] :
+      aws_apigatewayv2_route.this[key].authorization_type == "NONE" && aws_apigatewayv2_route.this[key].authorizer_id == null
+    ])
+    error_message = "GET /health and GET /openapi.json must stay public."
+  }
+
+  assert {
+    condition     = output.protected_route_keys == tolist(["GET /hello", "POST /echo"]) && output.authorizer_id == "jwt123"
+    error_message = "The outputs must name the authorizer and the protected routes."
+  }
+}
+
+# Each validation on its own, so every rule is shown to fail on a bad value.
+
+run "rejects_a_malformed_domain_name" {
+  command = plan
+
+  variables {
+    domain_name            = "API.example.com."
+    domain_certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/99999999-2222-3333-4444-555555555555"
+  }
+
+  expect_failures = [var.domain_name]
+}
+
+run "rejects_a_malformed_certificate_and_mapping_key" {
+  command = plan
+
+  variables {
+    domain_name            = "api.example.com"
+    domain_certificate_arn = "arn:aws:iam::123456789012:server-certificate/api"
+    api_mapping_key        = "/v1/"
+  }
+
+  expect_failures = [var.domain_certificate_arn, var.api_mapping_key]
+}
+
+run "rejects_a_malformed_zone_id" {
+  command = plan
+
+  variables {
+    domain_name    = "api.example.com"
+    domain_zone_id = "example.com"
+  }
+
+  expect_failures = [var.domain_zone_id]
+}
+
+run "rejects_a_domain_without_certificate_or_zone" {
+  command = plan
+
+  variables {
+    domain_name = "api.example.com"
+  }
+
+  expect_failures = [var.domain_zone_id]
+}
+
+run "rejects_a_certificate_or_mapping_key_without_a_domain" {
+  command = plan
+
+  variables {
+    domain_certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/99999999-2222-3333-4444-555555555555"
+    api_mapping_key        = "v1"
+  }
+
+  expect_failures = [var.domain_certificate_arn, var.api_mapping_key]
+}
+
+run "rejects_a_zone_without_a_domain" {
+  command = plan
+
+  variables {
+    domain_zone_id = "Z0123456789ABCDEFGHIJ"
+  }
+
+  expect_failures = [var.domain_zone_id]
+}
+
+run "rejects_an_issuer_that_is_not_https" {
+  command = plan
+
+  variables {
+    jwt_authorizer   = { issuer = "http://issuer.example.com", audiences = ["client-1"] }
+    protected_routes = ["GET /hello"]
+  }
+
+  expect_failures = [var.jwt_authorizer]
+}
+
+run "rejects_an_empty_audience" {
+  command = plan
+
+  variables {
+    jwt_authorizer   = { issuer = "https://issuer.example.com/", audiences = [""] }
+    protected_routes = ["GET /hello"]
+  }
+
+  expect_failures = [var.jwt_authorizer]
+}
+
+run "rejects_a_scope_with_a_space" {
+  command = plan
+
+  variables {
+    jwt_authorizer   = { issuer = "https://issuer.example.com/", audiences = ["client-1"], scopes = ["read write"] }
+    protected_routes = ["GET /hello"]
+  }
+
+  expect_failures = [var.jwt_authorizer]
+}
+
+run "rejects_an_authorizer_without_routes" {
+  command = plan
+
+  variables {
+    jwt_authorizer = { issuer = "https://issuer.example.com/", audiences = ["client-1"] }
+  }
+
+  expect_failures = [var.jwt_authorizer]
+}
+
+run "rejects_protected_routes_without_an_authorizer" {
+  command = plan
+
+  variables {
+    protected_routes = ["GET /hello"]
+  }
+
+  expect_failures = [var.jwt_authorizer]
+}
+
+run "rejects_protecting_health" {
+  command = plan
+
+  variables {
+    jwt_authorizer   = { issuer = "https://issuer.example.com/", audiences = ["client-1"] }
+    protected_routes = ["GET /health"]
+  }
+
+  expect_failures = [var.protected_routes]
+}
+
+run "rejects_protecting_a_route_the_api_does_not_have" {
+  command = plan
+
+  variables {
+    jwt_authorizer   = { issuer = "https://issuer.example.com/", audiences = ["client-1"] }
+    protected_routes = ["GET /nowhere"]
+  }
+
+  expect_failures = [var.protected_routes]
+}
+
+run "rejects_protected_routes_with_authorization_for_every_route" {
+  command = plan
+
+  variables {
+    authorization_type = "AWS_IAM"
+    jwt_authorizer     = { issuer = "https://issuer.example.com/", audiences = ["client-1"] }
+    protected_routes   = ["GET /hello"]
+  }
+
+  expect_failures = [var.protected_routes]
 }

@@ -204,3 +204,76 @@ run "rejects_bad_inputs" {
 
   expect_failures = [var.github_repository, var.deploy_branch, var.deploy_environments, var.plan_branches]
 }
+
+run "custom_domains_only_when_listed" {
+  command = apply
+
+  variables {
+    custom_domain_names = ["api.example.com"]
+  }
+
+  assert {
+    condition = one([
+      for s in data.aws_iam_policy_document.deploy.statement : s.resources if s.sid == "CustomDomainNamesAndMappings"
+      ]) == toset([
+      "arn:aws:apigateway:us-east-1::/domainnames",
+      "arn:aws:apigateway:us-east-1::/domainnames/api.example.com",
+      "arn:aws:apigateway:us-east-1::/domainnames/api.example.com/*",
+    ])
+    error_message = "The deploy role may manage the listed domain names (and create domain names) only."
+  }
+
+  assert {
+    condition = one([
+      for s in data.aws_iam_policy_document.deploy.statement : [for c in s.condition : c.values if c.variable == "route53:ChangeResourceRecordSetsNormalizedRecordNames"] if s.sid == "CustomDomainRecords"
+    ])[0] == tolist(["api.example.com", "*.api.example.com"])
+    error_message = "Route 53 changes must be limited to the domain and names below it."
+  }
+
+  assert {
+    condition = one([
+      for s in data.aws_iam_policy_document.deploy.statement : { for c in s.condition : c.variable => c.values } if s.sid == "CustomDomainCertificateRequests"
+      ]) == {
+      "acm:DomainNames"      = tolist(["api.example.com"])
+      "acm:ValidationMethod" = tolist(["DNS"])
+    }
+    error_message = "Certificate requests must be limited to the listed names and DNS validation."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for doc in [data.aws_iam_policy_document.deploy, data.aws_iam_policy_document.plan] : [
+        for s in doc.statement : [for a in s.actions : !strcontains(a, "*")]
+      ]
+    ]))
+    error_message = "No policy may use wildcard actions."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in data.aws_iam_policy_document.plan.statement : alltrue([
+        for a in s.actions : can(regex("^[a-z0-9-]+:(Describe|Get|List|GET$)", a))
+      ]) if s.sid == "CustomDomainsRead"
+    ])
+    error_message = "The plan role may only read the custom domain resources."
+  }
+}
+
+run "no_custom_domain_permissions_by_default" {
+  command = apply
+
+  assert {
+    condition     = length([for s in data.aws_iam_policy_document.deploy.statement : s if startswith(s.sid, "CustomDomain")]) == 0
+    error_message = "Without custom_domain_names the deploy role gets no ACM, domain name or Route 53 permission."
+  }
+}
+
+run "rejects_a_domain_that_is_not_a_dns_name" {
+  command = plan
+
+  variables {
+    custom_domain_names = ["*.example.com"]
+  }
+
+  expect_failures = [var.custom_domain_names]
+}

@@ -264,3 +264,51 @@ run "rejects_non_ecr_image" {
 
   expect_failures = [var.image_uri]
 }
+
+run "front_door_settings_for_the_app" {
+  command = plan
+
+  variables {
+    api_mapping_key  = "orders/v2"
+    protected_routes = ["POST /echo", "GET /hello"]
+  }
+
+  assert {
+    condition = (
+      aws_lambda_function.this.environment[0].variables["BASE_PATH"] == "/orders/v2" &&
+      aws_lambda_function.this.environment[0].variables["PROTECTED_ROUTES"] == "GET /hello,POST /echo"
+    )
+    error_message = "The mapping key must become BASE_PATH (/key) and the protected routes PROTECTED_ROUTES (comma-separated)."
+  }
+}
+
+run "no_front_door_settings_by_default" {
+  command = plan
+
+  assert {
+    condition     = length(setintersection(keys(aws_lambda_function.this.environment[0].variables), ["BASE_PATH", "PROTECTED_ROUTES"])) == 0
+    error_message = "Without a mapping key or protected routes the function's environment must not gain BASE_PATH or PROTECTED_ROUTES."
+  }
+}
+
+run "rejects_bad_front_door_settings" {
+  command = plan
+
+  variables {
+    api_mapping_key  = "/v1"
+    protected_routes = ["GET /health"]
+    environment      = { BASE_PATH = "/v1" }
+  }
+
+  expect_failures = [var.api_mapping_key, var.protected_routes, var.environment]
+}
+
+run "rejects_a_protected_route_that_is_not_a_route_key" {
+  command = plan
+
+  variables {
+    protected_routes = ["/hello"]
+  }
+
+  expect_failures = [var.protected_routes]
+}
