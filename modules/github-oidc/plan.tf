@@ -107,7 +107,7 @@ data "aws_iam_policy_document" "plan" {
     sid       = "ReadEncryptedFunctionEnvironment"
     effect    = "Allow"
     actions   = ["kms:Decrypt"]
-    resources = ["${local.arn_prefix.kms_key}*"]
+    resources = local.workload_key_arns
 
     condition {
       test     = "StringEquals"
