@@ -124,10 +124,12 @@ data "aws_iam_policy_document" "plan" {
       actions   = ["s3:ListBucket"]
       resources = [local.state_bucket_arn]
 
+      # Terraform's S3 backend also lists `env:/` (workspaces) before every plan, and fails if it
+      # may not (StateMgr calls Workspaces()).
       condition {
         test     = "StringLike"
         variable = "s3:prefix"
-        values   = [local.state_list_prefix]
+        values   = [local.state_list_prefix, "env:/*"]
       }
     }
   }
