@@ -121,7 +121,9 @@ def key_policy_lockout(caller: iam.Principal, call: Call, region: str) -> iam.De
     if decision.allowed:
         return decision
     return iam.Decision(
-        False, f"the new key policy would lock the caller out of PutKeyPolicy ({decision.reason})"
+        False,
+        f"the key policy sent would not let the caller call kms:PutKeyPolicy afterwards "
+        f"({decision.reason}): KMS's policy lockout safety check refuses it",
     )
 
 

@@ -100,6 +100,8 @@ class Step:
     denied: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    judged: list[tuple[Session, list[Call]]] = field(default_factory=list)  # for replays
+    assumed: list[tuple[str, str, str, str, str | None]] = field(default_factory=list)
 
 
 @dataclass
@@ -160,7 +162,6 @@ class Rehearsal:
         self.tolerated: dict[str, str] = {}
         self.probes: list[str] = []
         self.outputs: dict[tuple[str, str], dict[str, Any]] = {}
-        self.modules: dict[tuple[str, str, str], Path] = {}
         self.lock = threading.Lock()
         self.init_lock = threading.Lock()
         self.endpoint = ""
@@ -168,6 +169,8 @@ class Rehearsal:
         self.auditors: dict[str, Session] = {}  # administrators too, for reading only, never judged
         self.clients: dict[tuple[str, str], Any] = {}
         self.sinks: dict[str, list[Call]] = {}
+        self.deployers: dict[str, Session] = {}
+        self.first_plans: dict[str, int] = {}  # unit -> plan exit code on the empty environment
         self.roles: dict[str, dict[str, Any]] = {}  # role ARN -> its policies, read after github-oidc
 
     # --- the emulator and sessions ---------------------------------------------------------------
@@ -236,6 +239,7 @@ class Rehearsal:
     ) -> Session:
         """sts:AssumeRoleWithWebIdentity with the token GitHub sends for the job, in both subject
         formats, each judged against the role's trust policy; the session uses the immutable one."""
+        step.assumed.append((name, env, role, claim, environment))
         account = self.accounts[env]
         arn = self.outputs[(env, CI_ROLES)][f"{role}_role_arn"]
         principal = self.role_principal(name, arn)
@@ -250,9 +254,10 @@ class Rehearsal:
             decision = iam.evaluate(federated, request, trust, "trust policy", kind="trust")
             step.calls += 1
             if not decision.allowed:
-                step.denied.append(
-                    f"a {subject_format} token ({sub}) may not assume {name}: {decision.reason}"
+                token = iam.Principal(
+                    f"a GitHub token in the {subject_format} format ({sub})", provider, account
                 )
+                step.denied.append(iam.message(token, request, decision))
         # Tokens that must be refused: another repository, and (deploy role) another branch.
         owner, repo = self.github.repository.split("/")
         other = GitHub(f"{owner}/{repo}-fork", "1", "2")
@@ -310,6 +315,7 @@ class Rehearsal:
         return None, "resource policy", ""
 
     def judge(self, step: Step, session: Session, made: list[Call]) -> None:
+        step.judged.append((session, list(made)))
         principal = session.principal
         where = self.where(principal.account)
         for call in made:
@@ -363,7 +369,9 @@ class Rehearsal:
         if call.name in ("kms:CreateKey", "kms:PutKeyPolicy"):
             decision = rules.key_policy_lockout(principal, call, REGION)
             if not decision.allowed:
-                step.denied.append(f"{principal.name} may not {call.name}: {decision.reason}")
+                key = call.params.get("KeyId")
+                target = self.where(principal.account).key_arn(key) if key else "a new key"
+                step.denied.append(f"{principal.name} may not {call.name} on {target}: {decision.reason}")
 
     def reservations(self, account: str) -> dict[str, int]:
         client = self.admin_client("lambda", account)
@@ -410,19 +418,8 @@ class Rehearsal:
         self, session: Session, env: str, unit: str, command: str, extra_env: dict[str, str]
     ) -> tuple[subprocess.CompletedProcess[str], list[Call]]:
         """One unit as `terragrunt <command>` runs it, with the session's credentials."""
-        unit_dir = self.tree / "live" / env / unit
-        getenv = {"AWS_ENDPOINT_URL": self.endpoint, **extra_env}
         made: list[Call] = []
-        deps = self.read_dependencies(session, env, unit_dir, made)
-        evaluated = tg.evaluate(
-            self.tree,
-            [unit_dir],
-            self.terraform_env,
-            self.workdir / "eval" / f"{env}-{unit}-{command}-{len(self.steps)}",
-            env=getenv,
-            outputs=lambda path: deps.get(path.name),
-            command=command,
-        )[unit_dir.resolve()]
+        evaluated = self.evaluate(env, unit, command, session, extra_env, made)
         module = self.module(env, unit, evaluated)
         log = self.workdir / "logs" / f"{env}-{unit}-{command}-{time.monotonic_ns()}.log"
         log.parent.mkdir(exist_ok=True)
@@ -453,6 +450,29 @@ class Rehearsal:
             self.outputs[(env, unit)] = self.state_outputs(session, env, unit, made)
         return result, made
 
+    def evaluate(
+        self,
+        env: str,
+        unit: str,
+        command: str,
+        session: Session,
+        extra_env: dict[str, str] | None = None,
+        made: list[Call] | None = None,
+    ) -> tg.Unit:
+        """The unit as Terragrunt evaluates it for `command`, dependency outputs read from state."""
+        unit_dir = self.tree / "live" / env / unit
+        getenv = {"AWS_ENDPOINT_URL": self.endpoint, **(extra_env or {})}
+        deps = self.read_dependencies(session, env, unit_dir, made if made is not None else [])
+        return tg.evaluate(
+            self.tree,
+            [unit_dir],
+            self.terraform_env,
+            self.workdir / "eval" / f"{env}-{unit}-{command}-{time.monotonic_ns()}",
+            env=getenv,
+            outputs=lambda path: deps.get(path.name),
+            command=command,
+        )[unit_dir.resolve()]
+
     def read_dependencies(
         self, session: Session, env: str, unit_dir: Path, made: list[Call]
     ) -> dict[str, dict[str, Any]]:
@@ -473,20 +493,18 @@ class Rehearsal:
         return {key: item["value"] for key, item in json.loads(body)["outputs"].items()}
 
     def module(self, env: str, unit: str, evaluated: tg.Unit) -> Path:
-        """The unit's working copy, as Terragrunt prepares it in its cache, made once."""
-        key = (env, unit, "")
-        if key not in self.modules:
-            base, _, sub = evaluated.value["source"].partition("//")
-            cache = self.workdir / "cache" / env / unit
-            shutil.copytree(base, cache, ignore=shutil.ignore_patterns(".terraform*", "tests"))
-            module = cache / sub
-            for generated in evaluated.value["generate"].values():
-                (module / generated["path"]).write_text(generated["contents"])
-            (module / evaluated.value["remote_state"]["generate"]["path"]).write_text(
-                tg.backend_tf(evaluated)
-            )
-            self.modules[key] = module
-        return self.modules[key]
+        """The unit's working copy, as Terragrunt prepares it in its cache. Copied on every run (the
+        .terraform directory stays): a mutant edits the tree in between."""
+        base, _, sub = evaluated.value["source"].partition("//")
+        cache = self.workdir / "cache" / env / unit
+        shutil.copytree(
+            base, cache, ignore=shutil.ignore_patterns(".terraform*", "tests"), dirs_exist_ok=True
+        )
+        module = cache / sub
+        for generated in evaluated.value["generate"].values():
+            (module / generated["path"]).write_text(generated["contents"])
+        (module / evaluated.value["remote_state"]["generate"]["path"]).write_text(tg.backend_tf(evaluated))
+        return module
 
     def apply(self, step: Step, session: Session, env: str, units: list[str], extra: dict[str, str]) -> None:
         for unit in units:
@@ -683,13 +701,22 @@ class Rehearsal:
     # --- the walk ---------------------------------------------------------------------------------
 
     def run(self) -> Result:
+        with self.emulator():
+            return self.walk_all()
+
+    @contextlib.contextmanager
+    def emulator(self) -> Iterator[None]:
+        """One moto server for both accounts (moto keeps accounts apart by the credentials' account)."""
         process, endpoint = emulator.start(log=self.workdir / "moto.log")
         self.endpoint = endpoint.replace(emulator.HOST, "localhost")  # path-style S3 works on localhost
         try:
-            self.walk()
+            yield
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+    def walk_all(self) -> Result:
+        self.walk()
         return Result(self.steps, dict(self.unmapped), dict(self.tolerated), list(self.probes))
 
     def walk(self) -> None:
@@ -722,13 +749,21 @@ class Rehearsal:
             return
         dev, prod = sessions["dev"], sessions["prod"]
 
-        with self.step("dev: apply ecr (first deploy)", dev.principal.name) as step:
-            self.apply(step, dev, "dev", ["ecr"], {})
-        with self.step("build: push image 1", build.principal.name) as step:
-            first = self.push(step, build, "1111111")
-        with self.step("dev: run --all apply (image 1)", dev.principal.name) as step:
-            # ecr was just applied by the same role: `run --all` finds nothing to change there.
-            self.apply(step, dev, "dev", UNITS[1:], {"IMAGE_URI": first, "APP_VERSION": "1111111"})
+        self.deployers = dict(sessions)
+        # A pull request's plan of prod while nothing is deployed or pinned there (beside dev's first
+        # deploy): the lambda unit is left out (empty pin), the units reading it plan on its mocks.
+        with self.step("prod: plan role for pull request", "GitHub OIDC") as step:
+            empty = self.assume(step, "prod plan role", "prod", "plan", "pull_request", None)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            first_plan = pool.submit(self.first_plan, empty)
+            with self.step("dev: apply ecr (first deploy)", dev.principal.name) as step:
+                self.apply(step, dev, "dev", ["ecr"], {})
+            with self.step("build: push image 1", build.principal.name) as step:
+                first = self.push(step, build, "1111111")
+            with self.step("dev: run --all apply (image 1)", dev.principal.name) as step:
+                # ecr was just applied by the same role: `run --all` finds nothing to change there.
+                self.apply(step, dev, "dev", UNITS[1:], {"IMAGE_URI": first, "APP_VERSION": "1111111"})
+            first_plan.result()
         with self.step("dev: pin image 1", "pin job (no AWS)") as step:
             self.promote(step, ["--pin", "dev", "--image", first, "--app-version", "1111111"])
         with self.step("promote dev -> prod", "pull request (no AWS)") as step:
@@ -771,6 +806,50 @@ class Rehearsal:
             session = plans[(env, kind)]
             with self.step(f"{env}: {kind} plan (run --all plan)", session.principal.name) as step:
                 self.plan(step, session, env)
+
+    def first_plan(self, session: Session) -> None:
+        with self.step("prod: pull request plan, nothing pinned", session.principal.name) as step:
+            for unit in (CI_ROLES, *UNITS):
+                if unit == "lambda":  # excluded from plans while the pin is empty (_envcommon/lambda.hcl)
+                    evaluated = self.evaluate("prod", unit, "plan", session)
+                    if (evaluated.value.get("exclude") or {}).get("if") is not True:
+                        step.errors.append("prod/lambda: not excluded from plans with an empty pin")
+                    continue
+                result, made = self.terraform(session, "prod", unit, "plan", {})
+                self.judge(step, session, made)
+                self.first_plans[unit] = result.returncode
+                if result.returncode not in (0, 2):
+                    step.errors.append(f"prod/{unit}: terraform plan failed: {last_error(result.stderr)}")
+
+    # --- mutants -----------------------------------------------------------------------------------
+
+    def mutant(self, mutate: Callable[[Path], None], reapply: list[tuple[str, str]]) -> list[str]:
+        """Edit the tree, apply the edited units again (each by whoever applies it), then judge every
+        recorded call again with the policies now deployed, and assume every role again: what the
+        rehearsal denies had the tree been like this from the start."""
+        mutate(self.tree)
+        denied: list[str] = []
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            steps = list(pool.map(lambda key: self.reapply(*key), reapply))
+        for step in steps:
+            denied += step.denied + step.errors
+        replay = Step(0, "replay", "")
+        for step in list(self.steps):
+            for session, made in step.judged:
+                principal = session.principal
+                if principal.arn in self.roles:  # a CI role: its policies as deployed now
+                    principal = self.role_principal(principal.name, principal.arn)
+                self.judge(replay, Session(principal, session.credentials), made)
+            for name, env, role, claim, environment in step.assumed:
+                with contextlib.suppress(botocore.exceptions.ClientError):
+                    self.assume(replay, name, env, role, claim, environment)
+        return denied + replay.denied + replay.errors
+
+    def reapply(self, env: str, unit: str) -> Step:
+        session = self.admins[env] if unit == CI_ROLES else self.deployers[env]
+        step = Step(0, f"{env}: apply {unit} (mutant)", session.principal.name)
+        self.apply(step, session, env, [unit], {})
+        return step
 
     def failed(self) -> bool:
         return any(step.errors for step in self.steps)
