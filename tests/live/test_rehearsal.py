@@ -58,7 +58,8 @@ def test_nothing_is_denied(rehearsal: tuple[Rehearsal, Result, list[str]]) -> No
     assert actors["prod: apply github-oidc"] == "prod administrator"
     assert actors["build: push image 1"] == "dev build role"
     assert actors["prod: run --all apply (pinned image 1)"] == "prod deploy role"
-    assert actors["prod: drift plan (run --all plan)"] == "prod plan role"
+    assert actors["prod: pull request plan, nothing pinned"] == "prod plan role"
+    assert actors["dev: drift check (run --all plan)"] == "dev plan role"
     assert actors["dev: ops release, ops rollback, notify"] == "dev deploy role"
     judged = {step.name: step.calls for step in result.steps}
     assert judged["prod: run --all apply (pinned image 1)"] > 100  # Terraform's calls were seen

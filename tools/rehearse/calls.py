@@ -33,6 +33,7 @@ class Call:
     method: str = ""  # HTTP method and path, for REST services (Lambda, API Gateway, S3)
     path: str = ""
     query: dict[str, str] = field(default_factory=dict)
+    truncated: bool = False  # the provider logs at most a few kB of a body: parameters may be missing
 
     @property
     def name(self) -> str:
@@ -69,20 +70,25 @@ def terraform_calls(log: str) -> list[Call]:
             continue
         service, operation = attributes.get("rpc.service", ""), attributes.get("rpc.method", "")
         url = urllib.parse.urlsplit(attributes.get("http.url", ""))
+        truncated = body.endswith("[truncated...]")
         calls.append(
             Call(
                 _service_id(service),
                 operation,
-                _body(body),
+                _body(body.removesuffix("[truncated...]").rstrip("\n"), truncated),
                 attributes.get("http.method", ""),
                 urllib.parse.unquote(url.path),
                 dict(urllib.parse.parse_qsl(url.query)),
+                truncated,
             )
         )
     return calls
 
 
-def _body(body: str) -> dict[str, Any]:
+TOP_LEVEL_STRING = re.compile(r'"(\w+)":"((?:[^"\\]|\\.)*)"')
+
+
+def _body(body: str, truncated: bool = False) -> dict[str, Any]:
     body = body.strip()
     if not body:
         return {}
@@ -90,7 +96,12 @@ def _body(body: str) -> dict[str, Any]:
         try:
             return dict(json.loads(body))
         except ValueError:
-            return {}
+            if not truncated:
+                return {}
+            # Cut short: keep the plain string fields that came before the cut (ids and names
+            # precede the long documents in what the SDK sends), never the cut one.
+            fields = {key: json.loads(f'"{value}"') for key, value in TOP_LEVEL_STRING.findall(body)}
+            return {key: value for key, value in fields.items() if not body.rstrip().endswith(value)}
     if "=" in body and not body.startswith("<"):
         return dict(urllib.parse.parse_qsl(body))
     return {}

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from tools.rehearse import iam
-from tools.rehearse.calls import Call
 
 # Lambda keeps this much of an account's concurrency unreserved: "Lambda requires at least 100 ...
 # unreserved" (Lambda developer guide, "Configuring reserved concurrency"); PutFunctionConcurrency
@@ -99,24 +98,18 @@ def lambda_image_pull(
     return checks
 
 
-def key_policy_lockout(caller: iam.Principal, call: Call, region: str) -> iam.Decision:
+def key_policy_lockout(caller: iam.Principal, policy_text: str | None, key_arn: str) -> iam.Decision:
     """KMS refuses a CreateKey (or PutKeyPolicy) whose new key policy would not let the caller call
     PutKeyPolicy on the key afterwards, unless BypassPolicyLockoutSafetyCheck is set (AWS KMS API
-    reference, CreateKey: Policy; "Default key policy" in the KMS developer guide)."""
-    if call.params.get("BypassPolicyLockoutSafetyCheck"):
-        return iam.Decision(True)
-    text = call.params.get("Policy")
-    if not text:
+    reference, CreateKey: Policy, "the key policy must allow the calling principal to make a
+    subsequent PutKeyPolicy request on the KMS key"; "Default key policy" in the developer guide)."""
+    if not policy_text:
         return iam.Decision(True)  # the default key policy gives the account root PutKeyPolicy
-    policy = json.loads(text)
-    key = call.params.get("KeyId") or "new-key"
-    request = iam.Request(
-        "kms:PutKeyPolicy", f"arn:aws:kms:{region}:{caller.account}:key/{key}", caller.account
-    )
-    # In a key policy "*" is the key itself.
+    policy = json.loads(policy_text)
+    request = iam.Request("kms:PutKeyPolicy", key_arn, caller.account)
     for statement in policy.get("Statement", []):
-        if statement.get("Resource") == "*":
-            statement["Resource"] = request.resource
+        if statement.get("Resource") == "*":  # in a key policy "*" is the key itself
+            statement["Resource"] = key_arn
     decision = iam.evaluate(caller, request, policy, "the new key policy", kind="kms")
     if decision.allowed:
         return decision
