@@ -57,11 +57,13 @@ def start(port: int | None = None, log: Path | None = None) -> tuple[subprocess.
     port = port or free_port()
     endpoint = f"http://{HOST}:{port}"
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - handed to the child
+    # tools/moto_server.py: moto's server plus Lambda's GetAccountSettings, which moto lacks.
     process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)],
+        [sys.executable, "-m", "tools.moto_server", "-H", HOST, "-p", str(port)],
         stdout=out,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        cwd=Path(__file__).resolve().parent.parent,
     )
     try:
         wait_until_up(endpoint)
