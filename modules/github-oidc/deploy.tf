@@ -175,6 +175,22 @@ data "aws_iam_policy_document" "deploy" {
   }
 
   statement {
+    sid    = "PreflightReads"
+    effect = "Allow"
+    # `ops preflight` before each apply: the account's Lambda concurrency (no resource-level
+    # permission) and the OIDC provider the job came in through.
+    actions   = ["lambda:GetAccountSettings"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "OidcProviderRead"
+    effect    = "Allow"
+    actions   = ["iam:GetOpenIDConnectProvider"]
+    resources = [local.oidc_provider_arn]
+  }
+
+  statement {
     sid       = "MetricsRead"
     effect    = "Allow"
     actions   = ["cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics"]
@@ -235,7 +251,7 @@ data "aws_iam_policy_document" "deploy" {
     content {
       sid       = "ImagesFromOtherAccounts"
       effect    = "Allow"
-      actions   = ["ecr:BatchGetImage", "ecr:DescribeImages", "ecr:GetDownloadUrlForLayer"]
+      actions   = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
       resources = var.ecr_pull_repository_arns
     }
   }

@@ -124,7 +124,7 @@ variable "ecr_repository_names" {
 }
 
 variable "ecr_pull_repository_arns" {
-  description = "ECR repositories in other accounts whose images this account's functions run (prod runs dev's images). Lambda requires whoever creates or updates a function from another account's image to be allowed ecr:BatchGetImage and ecr:GetDownloadUrlForLayer on it, besides the repository policy; the deploy role gets those (and ecr:DescribeImages)."
+  description = "ECR repositories in other accounts whose images this account's functions run (prod runs dev's images). Lambda requires whoever creates or updates a function from another account's image to be allowed ecr:BatchGetImage and ecr:GetDownloadUrlForLayer on it, besides the repository policy; the deploy role gets those."
   type        = list(string)
   default     = []
 

@@ -632,15 +632,21 @@ class Rehearsal:
         url = self.outputs[("dev", "ecr")]["repository_url"]
         return f"{url}@{digest}"
 
-    def ops(self, step: Step, session: Session, argv: list[str]) -> str:
+    def ops(self, step: Step, session: Session, argv: list[str], extra: dict[str, str] | None = None) -> str:
         """`python -m ops ...` in this process with the session's credentials; its calls judged."""
         import ops.aws
         from ops.cli import main
 
         made: list[Call] = []
         handler = ("before-parameter-build.*.*", capture.boto3_recorder(made))
-        saved = {key: os.environ.get(key) for key in (*session.credentials, "AWS_ENDPOINT_URL", "AWS_REGION")}
-        os.environ.update({**session.credentials, "AWS_ENDPOINT_URL": self.endpoint, "AWS_REGION": REGION})
+        values = {
+            **session.credentials,
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_REGION": REGION,
+            **(extra or {}),
+        }
+        saved = {key: os.environ.get(key) for key in values}
+        os.environ.update(values)
         os.environ.pop("AWS_PROFILE", None)
         ops.aws.EVENT_HANDLERS.append(handler)
         output = io.StringIO()
@@ -785,6 +791,10 @@ class Rehearsal:
                 self.apply(step, dev, "dev", ["ecr"], {})
             with self.step("build: push image 1", build.principal.name) as step:
                 first = self.push(step, build, "1111111")
+            with self.step("dev: ops preflight (image 1)", dev.principal.name) as step:
+                # prod's preflight is not run here: moto cannot read a repository of another account.
+                live = str(self.tree / "live")
+                self.ops(step, dev, ["preflight", "--env", "dev", "--live-dir", live], {"IMAGE_URI": first})
             with self.step("dev: run --all apply (image 1)", dev.principal.name) as step:
                 # ecr was just applied by the same role: `run --all` finds nothing to change there.
                 self.apply(step, dev, "dev", UNITS[1:], {"IMAGE_URI": first, "APP_VERSION": "1111111"})

@@ -101,6 +101,7 @@ run "policies_are_least_privilege" {
       "logs:DescribeQueryDefinitions", "logs:DescribeResourcePolicies", "logs:GetLogDelivery", "logs:GetQueryResults",
       "logs:ListLogDeliveries", "logs:PutQueryDefinition", "logs:PutResourcePolicy", "logs:StopQuery",
       "logs:UpdateLogDelivery", "cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics", "kms:ListAliases",
+      "lambda:GetAccountSettings",
     ])
     error_message = "An action that supports resource scoping is allowed on \"*\"."
   }
