@@ -124,7 +124,7 @@ def test_kms_key_policies_decide_and_delegate_to_iam_only_through_the_account() 
             "Effect": "Allow",
             "Principal": {"AWS": "arn:aws:iam::222222222222:root"},
             "Action": "kms:*",
-            "Resource": "*" if False else key,
+            "Resource": key,
         }
     )
     assert iam.evaluate(
