@@ -551,6 +551,35 @@ def deploys_only_from_main(tree: Tree) -> list[str]:
     return problems
 
 
+def released_images_are_tagged(tree: Tree) -> list[str]:
+    """The job that pushes the image tags it `release-...` after its last check: modules/ecr's
+    lifecycle policy keeps exactly those images, so pinned and rollback-able digests never expire."""
+    problems = []
+    for name, job_id, job in tree.jobs():
+        steps = job.get("steps") or []
+        pushes = [
+            i
+            for i, step in enumerate(steps)
+            if str(step.get("uses", "")).startswith("docker/build-push-action@")
+            and str((step.get("with") or {}).get("push")).lower() == "true"
+        ]
+        if not pushes:
+            continue
+        checks = [i for i, step in enumerate(steps) if "trivy-action@" in str(step.get("uses", ""))]
+        tags = [
+            i
+            for i, step in enumerate(steps)
+            for words in commands(str(step.get("run", "")))
+            if words[:3] == ["aws", "ecr", "put-image"]
+            and any(w.startswith('"release-') or w.startswith("release-") for w in words)
+        ]
+        if not tags or (checks and min(tags) < max(checks)):
+            problems.append(
+                f"{name}:{job_id}: pushes the image without tagging it release-* after its checks"
+            )
+    return problems
+
+
 RULES: list[Callable[[Tree], list[str]]] = [
     actions_pinned_by_sha,
     trivy_action_is_recent,
@@ -572,4 +601,5 @@ RULES: list[Callable[[Tree], list[str]]] = [
     aws_jobs_install_only_hash_locked_ops,
     preflight_before_apply,
     deploys_only_from_main,
+    released_images_are_tagged,
 ]

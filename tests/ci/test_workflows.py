@@ -240,6 +240,13 @@ BREAKAGES = [
         "applies without `python -m ops preflight`",
     ),
     (
+        invariants.released_images_are_tagged,
+        "deploy.yml",
+        '--image-tag "release-$GITHUB_SHA"',
+        '--image-tag "keep-$GITHUB_SHA"',
+        "without tagging it release-*",
+    ),
+    (
         invariants.deploys_only_from_main,
         "deploy.yml",
         "on:\n  push:\n    branches: [main]\n",

@@ -787,8 +787,10 @@ class Rehearsal:
             empty = self.assume(step, "prod plan role", "prod", "plan", "pull_request", None)
         with ThreadPoolExecutor(max_workers=1) as pool:
             first_plan = pool.submit(self.first_plan, empty)
-            with self.step("dev: apply ecr (first deploy)", dev.principal.name) as step:
-                self.apply(step, dev, "dev", ["ecr"], {})
+            with self.step(
+                "dev: apply ecr (the repository the first build pushes to)", "dev administrator"
+            ) as step:
+                self.apply(step, self.admins["dev"], "dev", ["ecr"], {})
             with self.step("build: push image 1", build.principal.name) as step:
                 first = self.push(step, build, "1111111")
             with self.step("dev: ops preflight (image 1)", dev.principal.name) as step:
@@ -796,8 +798,7 @@ class Rehearsal:
                 live = str(self.tree / "live")
                 self.ops(step, dev, ["preflight", "--env", "dev", "--live-dir", live], {"IMAGE_URI": first})
             with self.step("dev: run --all apply (image 1)", dev.principal.name) as step:
-                # ecr was just applied by the same role: `run --all` finds nothing to change there.
-                self.apply(step, dev, "dev", UNITS[1:], {"IMAGE_URI": first, "APP_VERSION": "1111111"})
+                self.apply(step, dev, "dev", UNITS, {"IMAGE_URI": first, "APP_VERSION": "1111111"})
             first_plan.result()
         with self.step("dev: pin image 1", "pin job (no AWS)") as step:
             self.promote(step, ["--pin", "dev", "--image", first, "--app-version", "1111111"])
