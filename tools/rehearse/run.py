@@ -165,6 +165,7 @@ class Rehearsal:
         self.outputs: dict[tuple[str, str], dict[str, Any]] = {}
         self.lock = threading.Lock()
         self.init_lock = threading.Lock()
+        self.ops_lock = threading.Lock()
         self.endpoint = ""
         self.admins: dict[str, Session] = {}
         self.auditors: dict[str, Session] = {}  # administrators too, for reading only, never judged
@@ -637,6 +638,12 @@ class Rehearsal:
         import ops.aws
         from ops.cli import main
 
+        with self.ops_lock:  # `ops` reads its credentials from the process environment
+            return self._ops(step, session, argv, extra, ops.aws, main)
+
+    def _ops(
+        self, step: Step, session: Session, argv: list[str], extra: dict[str, str] | None, aws: Any, main: Any
+    ) -> str:
         made: list[Call] = []
         handler = ("before-parameter-build.*.*", capture.boto3_recorder(made))
         values = {
@@ -648,13 +655,13 @@ class Rehearsal:
         saved = {key: os.environ.get(key) for key in values}
         os.environ.update(values)
         os.environ.pop("AWS_PROFILE", None)
-        ops.aws.EVENT_HANDLERS.append(handler)
+        aws.EVENT_HANDLERS.append(handler)
         output = io.StringIO()
         try:
             with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
                 code = main(argv)
         finally:
-            ops.aws.EVENT_HANDLERS.remove(handler)
+            aws.EVENT_HANDLERS.remove(handler)
             for key, value in saved.items():
                 if value is None:
                     os.environ.pop(key, None)
@@ -751,6 +758,8 @@ class Rehearsal:
         return Result(self.steps, dict(self.unmapped), dict(self.tolerated), list(self.probes))
 
     def walk(self) -> None:
+        """The path, in the order of docs/deployment.md. Steps that do not depend on each other run side
+        by side (the provider spends much of an apply waiting on its own polling)."""
         for env in ("dev", "prod"):
             self.admins[env] = self.administrator(env)
             self.auditors[env] = self.administrator(env)
@@ -776,16 +785,17 @@ class Rehearsal:
             sessions["prod"] = self.assume(
                 step, "prod deploy role", "prod", "deploy", "environment:prod", "prod"
             )
+        with self.step("prod: plan role for pull request", "GitHub OIDC") as step:
+            empty = self.assume(step, "prod plan role", "prod", "plan", "pull_request", None)
         if self.failed():
             return
         dev, prod = sessions["dev"], sessions["prod"]
-
         self.deployers = dict(sessions)
-        # A pull request's plan of prod while nothing is deployed or pinned there (beside dev's first
-        # deploy): the lambda unit is left out (empty pin), the units reading it plan on its mocks.
-        with self.step("prod: plan role for pull request", "GitHub OIDC") as step:
-            empty = self.assume(step, "prod plan role", "prod", "plan", "pull_request", None)
-        with ThreadPoolExecutor(max_workers=1) as pool:
+        live = str(self.tree / "live")
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            # A pull request's plan of prod while nothing is deployed or pinned there: the lambda unit is
+            # left out (empty pin), the units reading it plan on its mocks.
             first_plan = pool.submit(self.first_plan, empty)
             with self.step(
                 "dev: apply ecr (the repository the first build pushes to)", "dev administrator"
@@ -795,7 +805,6 @@ class Rehearsal:
                 first = self.push(step, build, "1111111")
             with self.step("dev: ops preflight (image 1)", dev.principal.name) as step:
                 # prod's preflight is not run here: moto cannot read a repository of another account.
-                live = str(self.tree / "live")
                 self.ops(step, dev, ["preflight", "--env", "dev", "--live-dir", live], {"IMAGE_URI": first})
             with self.step("dev: run --all apply (image 1)", dev.principal.name) as step:
                 self.apply(step, dev, "dev", UNITS, {"IMAGE_URI": first, "APP_VERSION": "1111111"})
@@ -804,42 +813,46 @@ class Rehearsal:
             self.promote(step, ["--pin", "dev", "--image", first, "--app-version", "1111111"])
         with self.step("promote dev -> prod", "pull request (no AWS)") as step:
             self.promote(step, ["--from", "dev", "--to", "prod"])
-        with self.step("prod: run --all apply (pinned image 1)", prod.principal.name) as step:
-            self.apply(step, prod, "prod", UNITS, {})
         if self.failed():
             return
 
-        with self.step("build: push image 2", build.principal.name) as step:
-            second = self.push(step, build, "2222222")
+        def prod_first() -> None:
+            with self.step("prod: run --all apply (pinned image 1)", prod.principal.name) as step:
+                self.apply(step, prod, "prod", UNITS, {})
 
-        def day_two(env: str) -> None:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            prod_deploy = pool.submit(prod_first)
+            with self.step("build: push image 2", build.principal.name) as step:
+                second = self.push(step, build, "2222222")
             # A merge changes the image only: of `run --all apply`, the lambda unit has work to do
             # (UpdateFunctionCode, a new version); the other units' refreshes were judged above.
-            session = sessions[env]
-            extra = {"IMAGE_URI": second, "APP_VERSION": "2222222"}
-            with self.step(f"{env}: apply lambda (image 2)", session.principal.name) as step:
-                self.apply(step, session, env, ["lambda"], extra)
-
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            list(pool.map(day_two, ("dev", "prod")))
-        for env, session in (("dev", dev), ("prod", prod)):
-            with self.step(f"{env}: ops release, ops rollback, notify", session.principal.name) as step:
-                self.release_and_rollback(step, session, env)
-                self.notify(step, session, env)
-                self.closed_paths(step, session, env)
+            next_image = {"IMAGE_URI": second, "APP_VERSION": "2222222"}
+            with self.step("dev: apply lambda (image 2)", dev.principal.name) as step:
+                self.apply(step, dev, "dev", ["lambda"], next_image)
+            with self.step("dev: ops release, ops rollback, notify", dev.principal.name) as step:
+                self.release_and_rollback(step, dev, "dev")
+                self.notify(step, dev, "dev")
+                self.closed_paths(step, dev, "dev")
+            # The plan role's other use: the nightly drift check of the deployed environment.
+            planners: dict[tuple[str, str], Session] = {}
+            for env in ("dev", "prod"):
+                for kind, claim in (("pull request", "pull_request"), ("drift", "ref:refs/heads/main")):
+                    with self.step(f"{env}: plan role for {kind}", "GitHub OIDC") as step:
+                        planners[(env, kind)] = self.assume(
+                            step, f"{env} plan role", env, "plan", claim, None
+                        )
+            drift = planners[("dev", "drift")]
+            with self.step("dev: drift check (run --all plan)", drift.principal.name) as step:
+                self.plan(step, drift, "dev")
+            prod_deploy.result()
         if self.failed():
             return
-
-        # The plan role: prod's pull-request plan ran on the empty environment above; dev's nightly
-        # drift check runs on the deployed one. Every plan-role token kind is judged in both accounts.
-        planners: dict[tuple[str, str], Session] = {}
-        for env in ("dev", "prod"):
-            for kind, claim in (("pull request", "pull_request"), ("drift", "ref:refs/heads/main")):
-                with self.step(f"{env}: plan role for {kind}", "GitHub OIDC") as step:
-                    planners[(env, kind)] = self.assume(step, f"{env} plan role", env, "plan", claim, None)
-        drift = planners[("dev", "drift")]
-        with self.step("dev: drift check (run --all plan)", drift.principal.name) as step:
-            self.plan(step, drift, "dev")
+        with self.step("prod: apply lambda (image 2)", prod.principal.name) as step:
+            self.apply(step, prod, "prod", ["lambda"], next_image)
+        with self.step("prod: ops release, ops rollback, notify", prod.principal.name) as step:
+            self.release_and_rollback(step, prod, "prod")
+            self.notify(step, prod, "prod")
+            self.closed_paths(step, prod, "prod")
 
     def first_plan(self, session: Session) -> None:
         with self.step("prod: pull request plan, nothing pinned", session.principal.name) as step:
