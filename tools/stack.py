@@ -53,7 +53,7 @@ class Stack:
         except (ValueError, OSError):
             return None
         # A recycled pid belongs to some other program: never signal that.
-        marker = {"moto": b"moto.server", "gateway": b"tools.gateway"}[name]
+        marker = {"moto": b"tools.moto_server", "gateway": b"tools.gateway"}[name]
         return pid if marker in cmdline else None
 
     def _stop(self, name: str) -> bool:
