@@ -277,6 +277,9 @@ FUNCTION = re.compile(r"/functions/([^/]+)")
 
 def _lambda(call: Call, where: Where) -> Iterator[Request]:
     action, params = f"lambda:{call.operation}", call.params
+    if call.operation in ("GetAccountSettings", "ListFunctions"):  # no resource-level permissions
+        yield _req(action, "*", where)
+        return
     if call.operation in ("ListTags", "TagResource", "UntagResource") and "/tags/" in call.path:
         arn = call.path.split("/tags/", 1)[1]
         yield _req(action, arn, where)
