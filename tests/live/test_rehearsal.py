@@ -240,6 +240,43 @@ def test_make_rehearse_runs_this(tmp_path: Path) -> None:
     assert "-m tools.rehearse" in makefile.split("\nrehearse: ", 1)[1].split("\n\n", 1)[0]
 
 
+def test_the_service_rules_refuse_what_lambda_would(rehearsal: tuple[Rehearsal, Result, list[str]]) -> None:
+    """The image and concurrency rules on calls the path does not make: an update to an image that was
+    never pushed, and a reservation leaving less than 100 of the account's concurrency unreserved."""
+    walk, _, _ = rehearsal
+    step = rehearse.Step(0, "probe", "")
+    prod = walk.deployers["prod"].principal
+    missing = f"{DEV}.dkr.ecr.us-east-1.amazonaws.com/lambda-api-dev@sha256:" + "0" * 64
+    walk.service_rules(
+        step,
+        prod,
+        rehearse.Call(
+            "lambda",
+            "UpdateFunctionCode",
+            {"ImageUri": missing},
+            "PUT",
+            "/2015-03-31/functions/lambda-api-prod/code",
+        ),
+    )
+    walk.service_rules(
+        step,
+        prod,
+        rehearse.Call(
+            "lambda",
+            "PutFunctionConcurrency",
+            {"ReservedConcurrentExecutions": 901},
+            "PUT",
+            "/2017-10-31/functions/lambda-api-prod/concurrency",
+        ),
+    )
+    assert step.denied == [
+        f"prod deploy role may not UpdateFunctionCode lambda-api-prod with {missing}: the image is not in "
+        f"{DEV_REPOSITORY} (Lambda checks it exists)",
+        "prod deploy role may not reserve 901 for lambda-api-prod: 99 of the account's 1000 would stay "
+        "unreserved, Lambda keeps 100",
+    ]
+
+
 # --- mutants ------------------------------------------------------------------------------------------
 
 

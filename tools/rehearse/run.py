@@ -40,9 +40,6 @@ CI_ROLES = "github-oidc"
 OIDC_HOST = "token.actions.githubusercontent.com"
 # What an account administrator may do (AdministratorAccess).
 ADMIN_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-# The Lambda concurrency quota of each rehearsed account: AWS's default for an account in good
-# standing. New accounts can start far lower (see docs/deployment.md); `ops preflight` reads the real one.
-CONCURRENCY_QUOTA = 1000
 Out = Callable[[str], None]
 
 
@@ -361,13 +358,17 @@ class Rehearsal:
         if call.name == "lambda:PutFunctionConcurrency":
             name = capture.FUNCTION.search(call.path).group(1)  # type: ignore[union-attr]
             reserved = int(call.params.get("ReservedConcurrentExecutions", 0))
-            unreserved = rules.unreserved_after(
-                CONCURRENCY_QUOTA, self.reservations(principal.account), name, reserved
+            # The account's limit as Lambda reports it (tools/moto_server.py adds GetAccountSettings).
+            limit = int(
+                self.admin_client("lambda", principal.account).get_account_settings()["AccountLimit"][
+                    "ConcurrentExecutions"
+                ]
             )
+            unreserved = rules.unreserved_after(limit, self.reservations(principal.account), name, reserved)
             if unreserved < rules.UNRESERVED_MINIMUM:
                 step.denied.append(
                     f"{principal.name} may not reserve {reserved} for {name}: {unreserved} of the account's "
-                    f"{CONCURRENCY_QUOTA} would stay unreserved, Lambda keeps {rules.UNRESERVED_MINIMUM}"
+                    f"{limit} would stay unreserved, Lambda keeps {rules.UNRESERVED_MINIMUM}"
                 )
         if call.name in ("kms:CreateKey", "kms:PutKeyPolicy") and not call.params.get(
             "BypassPolicyLockoutSafetyCheck"
