@@ -14,7 +14,7 @@ PORT ?= 8000
 # Extra pytest arguments, e.g. `make test ARGS="-m 'not emulator'"`.
 ARGS ?=
 
-.PHONY: help run test lint fmt bench bench-load up down image image-test promote pin lock clean
+.PHONY: help run test lint fmt bench bench-load up down image image-test promote pin lock clean rehearse preflight
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-12s %s\n", $$1, $$2}'
@@ -76,6 +76,12 @@ promote: $(VENV)/.installed ## Carry dev's pinned values into prod: make promote
 
 pin: $(VENV)/.installed ## Pin an image digest in one environment: make pin ENV=dev IMAGE=<repo>@sha256:... [VERSION=...]
 	$(PY) -m tools.promote --pin "$(ENV)" --image "$(IMAGE)" $(if $(VERSION),--app-version "$(VERSION)")
+
+rehearse: $(VENV)/.installed ## The deploy path on a two-account emulator, every AWS call judged as IAM would
+	$(PY) -m tools.rehearse
+
+preflight: $(VENV)/.installed ## Read-only checks before an environment's first deploy: make preflight ENV=dev
+	$(PY) -m ops preflight --env "$(ENV)"
 
 lock: $(VENV)/.installed ## Re-resolve requirements.txt (hash-locked) from pyproject.toml
 	$(VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \

@@ -7,7 +7,7 @@ AWS_REGION), and AWS_ENDPOINT_URL (how the tests point them at the emulator).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -20,6 +20,9 @@ from ops import OpsError
 CONFIG = botocore.config.Config(
     retries={"mode": "standard", "max_attempts": 5}, connect_timeout=10, read_timeout=30
 )
+# (event, handler) pairs registered on every client this module makes: how tools/rehearse sees each
+# call `ops` makes, to judge it as IAM would. Empty in normal use.
+EVENT_HANDLERS: list[tuple[str, Callable[..., Any]]] = []
 
 
 def client(service: str, attempts: int = 5) -> Any:
@@ -29,7 +32,10 @@ def client(service: str, attempts: int = 5) -> Any:
     region = session.region_name or os.environ.get("AWS_REGION") or None
     config = CONFIG.merge(botocore.config.Config(retries={"mode": "standard", "max_attempts": attempts}))
     with errors(f"creating a {service} client"):
-        return session.client(service, region_name=region, config=config)  # type: ignore[call-overload]
+        made = session.client(service, region_name=region, config=config)  # type: ignore[call-overload]
+    for event, handler in EVENT_HANDLERS:
+        made.meta.events.register(event, handler)
+    return made
 
 
 def error_code(exc: botocore.exceptions.ClientError) -> str:

@@ -1,7 +1,7 @@
-"""Command line: `python -m ops smoke|load|release|rollback|logs-check ...`.
+"""Command line: `python -m ops smoke|load|release|rollback|logs-check|preflight ...`.
 
 Exit codes: 0 success; 1 a check failed (smoke, load thresholds, rolled-back or refused release,
-missing or malformed log lines); 2 bad input or environment (unreachable URL, unknown function or
+missing or malformed log lines, a failed preflight check); 2 bad input or environment (unreachable URL, unknown function or
 alias, no credentials), reported as one line on stderr; 130 interrupted.
 """
 
@@ -312,6 +312,16 @@ def cmd_logs_check(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def cmd_preflight(args: argparse.Namespace) -> int:
+    from ops import preflight
+
+    checks = preflight.run(args.env, args.live_dir)
+    say(f"preflight {args.env}:")
+    for check in checks:
+        say(check.line())
+    return 0 if all(check.ok for check in checks) else 1
+
+
 def signal_periods() -> tuple[int, ...]:
     from ops.signal import PERIODS
 
@@ -469,6 +479,13 @@ def parser() -> argparse.ArgumentParser:
         help="require lambda_request_id and cold_start (lines from Lambda have them; default on)",
     )
     p.set_defaults(run=cmd_logs_check)
+
+    p = commands.add_parser(
+        "preflight", help="read-only checks before an environment's first deploy and before each apply"
+    )
+    p.add_argument("--env", required=True, help="the environment: a directory under live/ (dev, prod)")
+    p.add_argument("--live-dir", type=Path, default=None, help=argparse.SUPPRESS)
+    p.set_defaults(run=cmd_preflight)
     return top
 
 

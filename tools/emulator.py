@@ -1,17 +1,10 @@
 """moto server on loopback: the AWS API the tests and the local stack talk to.
 
-`python -m tools.emulator` is moto's server with two gaps filled, both for custom domains:
-- An API Gateway v2 domain name gets what AWS computes for it: its status (the AWS provider waits
-  for AVAILABLE) and the regional target name and Route 53 hosted zone its alias record points at;
-  and no mutual TLS block when none was asked for. moto only echoes the request back.
-- ACM issues a requested certificate as soon as it is described (moto's MOTO_ACM_VALIDATION_WAIT,
-  default 60 s, set to 0): moto never resolves the validation record, so waiting proves nothing.
+The server is `python -m tools.moto_server`: moto's own, with the few gaps this project meets filled.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
 import socket
 import subprocess
 import sys
@@ -19,19 +12,11 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
 
 HOST = "127.0.0.1"
 REGION = "us-east-1"
 # moto's default account; any 12-digit id is accepted with dummy credentials.
 ACCOUNT_ID = "123456789012"
-# Route 53 hosted zones of API Gateway's regional endpoints ("Amazon API Gateway endpoints and
-# quotas", AWS General Reference); other regions get a stand-in.
-REGIONAL_API_ZONES = {
-    "us-east-1": "Z1UJRXOUMOOFQ8",
-    "us-east-2": "ZOJJZC49E0EPZ",
-    "eu-west-1": "ZLY8HYME6SFDD",
-}
 
 
 def free_port() -> int:
@@ -90,11 +75,13 @@ def start(port: int | None = None, log: Path | None = None) -> tuple[subprocess.
     port = port or free_port()
     endpoint = f"http://{HOST}:{port}"
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - handed to the child
+    # tools/moto_server.py: moto's server plus Lambda's GetAccountSettings, which moto lacks.
     process = subprocess.Popen(
-        [sys.executable, "-m", "tools.emulator", "-H", HOST, "-p", str(port)],
+        [sys.executable, "-m", "tools.moto_server", "-H", HOST, "-p", str(port)],
         stdout=out,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        cwd=Path(__file__).resolve().parent.parent,
     )
     try:
         wait_until_up(endpoint)
@@ -102,36 +89,3 @@ def start(port: int | None = None, log: Path | None = None) -> tuple[subprocess.
         process.kill()
         raise
     return process, endpoint
-
-
-def _complete_domain_names() -> None:
-    """Add to moto's API Gateway v2 domain names the fields AWS computes (see the module docstring)."""
-    from moto.apigatewayv2.models import DomainName
-
-    plain = DomainName.to_json
-
-    def to_json(self: DomainName) -> dict[str, Any]:
-        data = plain(self)
-        if not data.get("mutualTlsAuthentication"):
-            data.pop("mutualTlsAuthentication", None)  # AWS leaves it out; moto says {}, a diff forever
-        region = self.domain_name_arn.split(":")[3]
-        target = "d-" + hashlib.sha256(self.domain_name.encode()).hexdigest()[:10]
-        for configuration in data.get("domainNameConfigurations") or []:
-            configuration.setdefault("domainNameStatus", "AVAILABLE")
-            configuration.setdefault("apiGatewayDomainName", f"{target}.execute-api.{region}.amazonaws.com")
-            configuration.setdefault("hostedZoneId", REGIONAL_API_ZONES.get(region, "ZEMULATEDAPIGW"))
-        return data
-
-    DomainName.to_json = to_json  # type: ignore[method-assign]
-
-
-def main(argv: list[str] | None = None) -> None:
-    os.environ.setdefault("MOTO_ACM_VALIDATION_WAIT", "0")  # read when moto.settings is imported
-    _complete_domain_names()
-    from moto.server import main as serve
-
-    serve(argv)
-
-
-if __name__ == "__main__":
-    main()

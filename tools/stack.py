@@ -62,7 +62,7 @@ class Stack:
         except (ValueError, OSError):
             return None
         # A recycled pid belongs to some other program: never signal that.
-        markers = {"moto": (b"tools.emulator", b"moto.server"), "gateway": (b"tools.gateway",)}[name]
+        markers = {"moto": (b"tools.moto_server", b"moto.server"), "gateway": (b"tools.gateway",)}[name]
         return pid if any(marker in cmdline for marker in markers) else None
 
     def _stop(self, name: str) -> bool:

@@ -29,11 +29,18 @@ exclude {
 
 inputs = {
   github_repository    = local.project.github_repository
+  github_owner_id      = local.project.github_owner_id
+  github_repository_id = local.project.github_repository_id
   create_oidc_provider = local.env.create_github_oidc_provider
   deploy_branch        = local.env.github_deploy_branch
   deploy_environments  = [local.env.environment]
   # The API's custom domain, if any (env.hcl): its certificate, domain name and DNS records.
   custom_domain_names = local.env.api_domain_name == null ? [] : [local.env.api_domain_name]
+
+  # The pipeline cannot create KMS keys (see modules/github-oidc): the administrator's apply of this
+  # unit creates the stack's key, which the lambda, api-gateway and monitoring units use.
+  create_stack_kms_key     = true
+  ecr_pull_repository_arns = local.env.ecr_pull_repository_arns
 
   # State of this environment only: keys are live/<env>/<unit>/terraform.tfstate (root.hcl).
   state_bucket_name = local.state_bucket

@@ -26,6 +26,7 @@ dependency "github_oidc" {
 
   mock_outputs = {
     permissions_boundary_arn = "arn:aws:iam::${local.env.account_id}:policy/mock-workload-boundary"
+    stack_kms_key_arn        = "arn:aws:kms:${local.env.region}:${local.env.account_id}:key/mock-stack-key"
   }
   mock_outputs_allowed_terraform_commands = ["validate", "plan"]
   mock_outputs_merge_strategy_with_state  = "shallow"
@@ -43,8 +44,19 @@ inputs = {
   log_retention_days   = local.env.log_retention_days
 
   role_permissions_boundary_arn = dependency.github_oidc.outputs.permissions_boundary_arn
+  kms_key_arn                   = dependency.github_oidc.outputs.stack_kms_key_arn
 
   # The API's mapping key and protected routes (env.hcl), as BASE_PATH and PROTECTED_ROUTES.
   api_mapping_key  = local.env.api_mapping_key
   protected_routes = local.env.protected_routes
+}
+
+# Nothing pinned yet (a fresh fork, or an environment not deployed yet) and no IMAGE_URI: there is no
+# function to plan, so pull requests and the nightly drift check leave this unit out instead of
+# failing on the module's image_uri validation. Terragrunt lists it as excluded; the units that read
+# its outputs plan on its mocks. Applies are not excluded: an apply without an image fails loudly.
+exclude {
+  if                   = local.image_uri == ""
+  actions              = ["plan"]
+  exclude_dependencies = false
 }

@@ -41,7 +41,20 @@ dependency "api_gateway" {
   mock_outputs_merge_strategy_with_state  = "shallow"
 }
 
+# The stack's KMS key, created by the administrator with the CI roles (the pipeline cannot create keys).
+dependency "github_oidc" {
+  config_path = "${get_terragrunt_dir()}/../github-oidc"
+
+  mock_outputs = {
+    stack_kms_key_arn = "arn:aws:kms:${local.env.region}:${local.env.account_id}:key/mock-stack-key"
+  }
+  mock_outputs_allowed_terraform_commands = ["validate", "plan"]
+  mock_outputs_merge_strategy_with_state  = "shallow"
+}
+
 inputs = {
+  kms_key_arn = dependency.github_oidc.outputs.stack_kms_key_arn
+
   function_name            = dependency.lambda.outputs.function_name
   alias_name               = dependency.lambda.outputs.alias_name
   function_timeout_seconds = dependency.lambda.outputs.timeout

@@ -45,6 +45,10 @@ locals {
   # pipeline's registry, so prod's account is listed: prod runs the same digest, pulled from here.
   ecr_pull_account_ids = ["222222222222"]
 
+  # Repositories in other accounts whose images this environment runs (dev runs images from its own repository): its
+  # deploy role may read them, as Lambda requires of whoever creates or updates the function.
+  ecr_pull_repository_arns = []
+
   # CI access (live/_envcommon/github-oidc.hcl). Set false where the account already has GitHub's
   # OIDC provider. The branch whose runs may use the deploy role without a GitHub environment: dev's
   # role also pushes the image built on main.

@@ -45,6 +45,10 @@ locals {
   # dev's registry, so its own repository lends to no one.
   ecr_pull_account_ids = []
 
+  # Repositories in other accounts whose images this environment runs (prod runs dev's images, by digest): its
+  # deploy role may read them, as Lambda requires of whoever creates or updates the function.
+  ecr_pull_repository_arns = ["arn:aws:ecr:us-east-1:111111111111:repository/lambda-api-dev"]
+
   # CI access (live/_envcommon/github-oidc.hcl). Set false where the account already has GitHub's
   # OIDC provider. Only the `prod` GitHub environment (required reviewers) may deploy here, never a
   # bare branch run: no branch is trusted.

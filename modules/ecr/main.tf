@@ -33,10 +33,17 @@ resource "aws_ecr_repository" "this" {
   tags = var.tags
 }
 
-# Rule order matters: ECR evaluates by priority, and an image is acted on by the first rule it matches.
-# 1. Untagged images (never deployed by the pipeline) expire after untagged_image_expiry_days.
-# 2. Only the newest release_image_count tagged images are kept. Rollback goes to recent published
-#    versions, whose images are among the newest, so they are never the ones expired.
+# ECR's lifecycle evaluation rules (Amazon ECR user guide, "Lifecycle policies": evaluation rules):
+# rules run in priority order; an image that matches the tagging requirements of a rule cannot be
+# expired by a rule of lower priority, though lower rules still count it; an image matches a
+# tagPatternList when any of its tags matches each pattern; images are expired oldest push first.
+# 1. Released images (tag `release-<sha>`, added once an image passed the pipeline's checks, before
+#    any environment runs it) match rule 1, whose count is never reached: so no rule below can expire
+#    a digest that an environment pins or that `ops rollback` can return to, however many builds
+#    follow while prod waits for approval. (ECR has no "keep" action; a higher-priority rule with a
+#    count that is never reached is how a selection is kept.)
+# 2. Untagged images (never deployed by the pipeline) expire after untagged_image_expiry_days.
+# 3. Other tagged images (built, never released) beyond the newest release_image_count expire.
 resource "aws_ecr_lifecycle_policy" "this" {
   repository = aws_ecr_repository.this.name
 
@@ -44,6 +51,17 @@ resource "aws_ecr_lifecycle_policy" "this" {
     rules = [
       {
         rulePriority = 1
+        description  = "Keep released images (${var.protected_tag_pattern}): pinned or rollback targets"
+        selection = {
+          tagStatus      = "tagged"
+          tagPatternList = [var.protected_tag_pattern]
+          countType      = "imageCountMoreThan"
+          countNumber    = var.protected_image_count
+        }
+        action = { type = "expire" }
+      },
+      {
+        rulePriority = 2
         description  = "Expire untagged images after ${var.untagged_image_expiry_days} days"
         selection = {
           tagStatus   = "untagged"
@@ -54,8 +72,8 @@ resource "aws_ecr_lifecycle_policy" "this" {
         action = { type = "expire" }
       },
       {
-        rulePriority = 2
-        description  = "Keep the newest ${var.release_image_count} release images"
+        rulePriority = 3
+        description  = "Keep the newest ${var.release_image_count} other tagged images"
         selection = {
           tagStatus      = "tagged"
           tagPatternList = var.release_tag_patterns

@@ -30,19 +30,41 @@ variable "untagged_image_expiry_days" {
   }
 }
 
+variable "protected_tag_pattern" {
+  description = "Tag pattern (ECR tagPatternList syntax) of released images: the pipeline adds `release-<sha>` to an image once it passed its checks, before any environment runs it. Lifecycle rule 1 selects them, so no later rule can expire them (ECR's evaluation rules): digests that environments pin or that `ops rollback` may return to stay."
+  type        = string
+  default     = "release-*"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._-]+[*]$", var.protected_tag_pattern))
+    error_message = "The protected_tag_pattern must be a tag prefix followed by *, e.g. release-*."
+  }
+}
+
+variable "protected_image_count" {
+  description = "Released images kept by lifecycle rule 1 (the newest N by push time). ECR has no keep action: a count that is never reached keeps every released image."
+  type        = number
+  default     = 9999
+
+  validation {
+    condition     = var.protected_image_count >= 1000 && floor(var.protected_image_count) == var.protected_image_count
+    error_message = "The protected_image_count must be a whole number of at least 1000: released images back pins and rollbacks."
+  }
+}
+
 variable "release_image_count" {
-  description = "How many release (tagged) images to keep; older ones are expired. A published Lambda version whose image was expired can no longer be rolled back to, so keep at least as many as the releases you may roll back across."
+  description = "How many other tagged images (built but never released: no tag matching protected_tag_pattern) to keep; older ones are expired. Released images are never counted out by this rule."
   type        = number
   default     = 30
 
   validation {
     condition     = var.release_image_count >= 5 && var.release_image_count <= 10000 && floor(var.release_image_count) == var.release_image_count
-    error_message = "The release_image_count must be a whole number from 5 to 10000 (fewer would expire images that recent versions still run)."
+    error_message = "The release_image_count must be a whole number from 5 to 10000."
   }
 }
 
 variable "release_tag_patterns" {
-  description = "Tag patterns (ECR tagPatternList, `*` wildcards) that mark release images counted by release_image_count."
+  description = "Tag patterns (ECR tagPatternList, `*` wildcards) of the tagged images counted by release_image_count (lifecycle rule 3)."
   type        = list(string)
   default     = ["*"]
 

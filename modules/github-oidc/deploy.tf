@@ -77,8 +77,10 @@ data "aws_iam_policy_document" "deploy" {
     actions = [
       "iam:DeleteRole", "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies",
       "iam:ListInstanceProfilesForRole", "iam:ListRolePolicies", "iam:TagRole", "iam:UntagRole",
-      "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription",
+      "iam:UpdateRole", "iam:UpdateRoleDescription",
     ]
+    # No iam:UpdateAssumeRolePolicy: a role whose trust policy the deploy role could rewrite is a role
+    # it could assume. Roles get their trust policy when created (CreateRole, boundary attached).
     resources = ["${local.arn_prefix.role}*"]
   }
 
@@ -182,6 +184,22 @@ data "aws_iam_policy_document" "deploy" {
   }
 
   statement {
+    sid    = "PreflightReads"
+    effect = "Allow"
+    # `ops preflight` before each apply: the account's Lambda concurrency (no resource-level
+    # permission) and the OIDC provider the job came in through.
+    actions   = ["lambda:GetAccountSettings"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "OidcProviderRead"
+    effect    = "Allow"
+    actions   = ["iam:GetOpenIDConnectProvider"]
+    resources = [local.oidc_provider_arn]
+  }
+
+  statement {
     sid       = "MetricsRead"
     effect    = "Allow"
     actions   = ["cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics"]
@@ -201,31 +219,21 @@ data "aws_iam_policy_document" "deploy" {
   }
 
   statement {
-    sid       = "KmsCreateAndList"
+    sid       = "KmsList"
     effect    = "Allow"
-    actions   = ["kms:CreateKey", "kms:ListAliases"]
-    resources = ["*"] # neither action takes a resource
+    actions   = ["kms:ListAliases"]
+    resources = ["*"] # takes no resource
   }
 
   statement {
-    sid    = "KmsSetUpKeys"
+    sid    = "KmsRead"
     effect = "Allow"
-    # What creating a key and its alias needs. Nothing here weakens or deletes a key: KMS keys have
-    # generated ids and cannot be scoped to a stack by name, so PutKeyPolicy, DisableKey and
-    # ScheduleKeyDeletion are left to an administrator (see README).
-    actions = [
-      "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy",
-      "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:TagResource", "kms:UntagResource",
-      "kms:UpdateAlias",
-    ]
+    # Read only. No key is created, changed or deleted by the pipeline: KMS refuses a CreateKey whose
+    # policy would not let the caller call PutKeyPolicy afterwards (the lockout safety check), and
+    # PutKeyPolicy, aliases, DisableKey and ScheduleKeyDeletion cannot be limited to this stack's keys
+    # (generated ids). The administrator creates the stack's key with this module (create_stack_kms_key).
+    actions   = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
     resources = ["${local.arn_prefix.kms_key}*"]
-  }
-
-  statement {
-    sid       = "KmsStackAliases"
-    effect    = "Allow"
-    actions   = ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"]
-    resources = ["${local.arn_prefix.kms_alias}*"]
   }
 
   statement {
@@ -235,7 +243,7 @@ data "aws_iam_policy_document" "deploy" {
       "kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey",
       "kms:RetireGrant",
     ]
-    resources = ["${local.arn_prefix.kms_key}*"]
+    resources = local.workload_key_arns
 
     condition {
       test     = "StringEquals"
@@ -321,6 +329,19 @@ data "aws_iam_policy_document" "deploy" {
         "route53:GetChange", "route53:GetHostedZone", "route53:ListResourceRecordSets",
       ]
       resources = ["arn:${local.partition}:route53:::hostedzone/*", "arn:${local.partition}:route53:::change/*"]
+    }
+  }
+
+  dynamic "statement" {
+    # Lambda pulls another account's image only if whoever creates or updates the function may read
+    # the repository too: the repository policy alone is not enough (AWS Lambda developer guide,
+    # "Cross-account permissions" for container images; re:Post knowledge center "lambda-ecr-image").
+    for_each = length(var.ecr_pull_repository_arns) > 0 ? [1] : []
+    content {
+      sid       = "ImagesFromOtherAccounts"
+      effect    = "Allow"
+      actions   = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+      resources = var.ecr_pull_repository_arns
     }
   }
 

@@ -16,14 +16,23 @@ locals {
 
   # The subjects GitHub puts in its tokens (see GitHub's OIDC docs): a job without an environment
   # presents its ref, a job with one presents the environment instead, a pull request its own form.
-  deploy_subjects = concat(
-    var.deploy_branch == null ? [] : ["repo:${var.github_repository}:ref:refs/heads/${var.deploy_branch}"],
-    [for env in var.deploy_environments : "repo:${var.github_repository}:environment:${env}"],
+  # Each comes in two formats: `repo:OWNER/REPO:...`, and the immutable one of repositories created,
+  # renamed or transferred after 2026-06-18 (or opted in), `repo:OWNER-OWNERID/REPO-REPOID:...`
+  # (GitHub changelog 2026-04-23, "Immutable subject claims for GitHub Actions OIDC tokens").
+  # With the numeric ids given, both are trusted, for this repository only.
+  owner_name = split("/", var.github_repository)[0]
+  repo_name  = split("/", var.github_repository)[1]
+  subject_prefixes = concat(
+    ["repo:${var.github_repository}"],
+    var.github_repository_id == null ? [] : ["repo:${local.owner_name}-${var.github_owner_id}/${local.repo_name}-${var.github_repository_id}"],
   )
-  plan_subjects = concat(
-    ["repo:${var.github_repository}:pull_request"],
-    [for branch in var.plan_branches : "repo:${var.github_repository}:ref:refs/heads/${branch}"],
+  deploy_claims = concat(
+    var.deploy_branch == null ? [] : ["ref:refs/heads/${var.deploy_branch}"],
+    [for env in var.deploy_environments : "environment:${env}"],
   )
+  plan_claims     = concat(["pull_request"], [for branch in var.plan_branches : "ref:refs/heads/${branch}"])
+  deploy_subjects = flatten([for prefix in local.subject_prefixes : [for claim in local.deploy_claims : "${prefix}:${claim}"]])
+  plan_subjects   = flatten([for prefix in local.subject_prefixes : [for claim in local.plan_claims : "${prefix}:${claim}"]])
 
   deploy_role_name   = "${var.name}-github-deploy"
   plan_role_name     = "${var.name}-github-plan"
@@ -35,6 +44,10 @@ locals {
   state_bucket_arn   = var.state_bucket_name == null ? null : "arn:${local.partition}:s3:::${var.state_bucket_name}"
   state_list_prefix  = var.state_key_prefix == "" ? "*" : "${var.state_key_prefix}*"
   ecr_repository_arn = "arn:${local.partition}:ecr:${local.region}:${local.account_id}:repository/"
+  stack_key_arn      = var.create_stack_kms_key ? module.stack_key[0].key_arn : null
+  workload_key_arns = (
+    var.create_stack_kms_key ? [local.stack_key_arn] : ["arn:${local.partition}:kms:${local.region}:${local.account_id}:key/*"]
+  )
   ecr_repositories = (
     length(var.ecr_repository_names) > 0 ?
     [for repo in var.ecr_repository_names : "${local.ecr_repository_arn}${repo}"] :
@@ -93,6 +106,19 @@ data "aws_iam_policy_document" "trust" {
       variable = "${local.oidc_host}:sub"
       values   = each.value
     }
+
+    # A job that declares an environment presents the environment, not its branch, in `sub`: any
+    # branch allowed to use the environment would get the deploy role. The `ref` claim pins it to the
+    # deploy ref (IAM condition key token.actions.githubusercontent.com:ref, Service Authorization
+    # Reference for AWS STS); restrict the GitHub environments to the same branch as well.
+    dynamic "condition" {
+      for_each = each.key == "deploy" && var.deploy_ref != null ? [1] : []
+      content {
+        test     = "StringEquals"
+        variable = "${local.oidc_host}:ref"
+        values   = [var.deploy_ref]
+      }
+    }
   }
 }
 
@@ -147,11 +173,23 @@ data "aws_iam_policy_document" "boundary" {
     resources = ["*"] # X-Ray has no resource-level permissions for these actions
   }
 
+  # Only the stack's key: `key/*` here would let a role the deploy role creates decrypt with any key
+  # in the account whose policy delegates to IAM. Without the stack key, only keys whose alias starts
+  # with the prefix (kms:ResourceAliases); the deploy role cannot create or move aliases.
   statement {
     sid       = "DecryptEnvironment"
     effect    = "Allow"
     actions   = ["kms:Decrypt"]
-    resources = ["arn:${local.partition}:kms:${local.region}:${local.account_id}:key/*"]
+    resources = local.workload_key_arns
+
+    dynamic "condition" {
+      for_each = var.create_stack_kms_key ? [] : [1]
+      content {
+        test     = "ForAnyValue:StringLike"
+        variable = "kms:ResourceAliases"
+        values   = ["alias/${local.prefix}*"]
+      }
+    }
   }
 }
 
@@ -161,6 +199,48 @@ resource "aws_iam_policy" "boundary" {
   name        = local.boundary_name
   description = "Upper bound of what roles created by ${local.deploy_role_name} may do"
   policy      = data.aws_iam_policy_document.boundary.json
+
+  tags = var.tags
+}
+
+################################################################################
+# The stack's KMS key, created here by the administrator. KMS refuses a CreateKey whose key policy
+# would not let the caller call PutKeyPolicy afterwards (the policy lockout safety check, KMS API
+# reference: CreateKey, Policy), and the deploy role may not change key policies (keys have
+# generated ids, so that could not be limited to this stack). So the pipeline creates no keys: the
+# lambda, api-gateway and monitoring units get this one as their kms_key_arn.
+################################################################################
+
+module "stack_key" {
+  source = "../kms-key"
+  count  = var.create_stack_kms_key ? 1 : 0
+
+  alias_name  = "${local.prefix}-stack"
+  description = "${local.prefix}: function environment and logs, API access logs, alarm notifications"
+  service_statements = [
+    {
+      sid      = "CloudWatchLogsForTheStacksLogGroups"
+      services = ["logs.${local.region}.amazonaws.com"]
+      actions = [
+        "kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",
+        "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey",
+      ]
+      conditions = [{
+        test     = "ArnLike"
+        variable = "kms:EncryptionContext:aws:logs:arn"
+        values = [
+          "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${local.prefix}*",
+          "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/apigateway/${local.prefix}*",
+        ]
+      }]
+    },
+    {
+      # Alarm notifications to the encrypted topic (the AWS-managed SNS key does not allow CloudWatch).
+      sid      = "CloudWatchAlarmsPublishEncrypted"
+      services = ["cloudwatch.amazonaws.com"]
+      actions  = ["kms:Decrypt", "kms:GenerateDataKey"]
+    },
+  ]
 
   tags = var.tags
 }

@@ -37,3 +37,8 @@ output "plan_subjects" {
   description = "Token subjects the plan role trusts."
   value       = local.plan_subjects
 }
+
+output "stack_kms_key_arn" {
+  description = "ARN of the stack's KMS key (null unless create_stack_kms_key): the kms_key_arn of the lambda, api-gateway and monitoring modules."
+  value       = local.stack_key_arn
+}

@@ -107,7 +107,7 @@ data "aws_iam_policy_document" "plan" {
     sid       = "ReadEncryptedFunctionEnvironment"
     effect    = "Allow"
     actions   = ["kms:Decrypt"]
-    resources = ["${local.arn_prefix.kms_key}*"]
+    resources = local.workload_key_arns
 
     condition {
       test     = "StringEquals"
@@ -124,10 +124,12 @@ data "aws_iam_policy_document" "plan" {
       actions   = ["s3:ListBucket"]
       resources = [local.state_bucket_arn]
 
+      # Terraform's S3 backend also lists `env:/` (workspaces) before every plan, and fails if it
+      # may not (StateMgr calls Workspaces()).
       condition {
         test     = "StringLike"
         variable = "s3:prefix"
-        values   = [local.state_list_prefix]
+        values   = [local.state_list_prefix, "env:/*"]
       }
     }
   }

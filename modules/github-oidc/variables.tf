@@ -18,6 +18,33 @@ variable "github_repository" {
   }
 }
 
+variable "github_owner_id" {
+  description = "Numeric id of the repository's owner (user or organization), for GitHub's immutable OIDC subject `repo:OWNER-OWNERID/REPO-REPOID:...`. Set together with github_repository_id; null trusts only the `repo:OWNER/REPO:...` format. Find it with `gh api repos/OWNER/REPO --jq .owner.id`."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.github_owner_id == null || try(var.github_owner_id > 0 && floor(var.github_owner_id) == var.github_owner_id, false)
+    error_message = "The github_owner_id must be a positive whole number (GitHub's numeric owner id)."
+  }
+}
+
+variable "github_repository_id" {
+  description = "Numeric id of the repository, for GitHub's immutable OIDC subject (repositories created, renamed or transferred after 2026-06-18 get only that format). Set together with github_owner_id; find it with `gh api repos/OWNER/REPO --jq .id`."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.github_repository_id == null || try(var.github_repository_id > 0 && floor(var.github_repository_id) == var.github_repository_id, false)
+    error_message = "The github_repository_id must be a positive whole number (GitHub's numeric repository id)."
+  }
+
+  validation {
+    condition     = (var.github_repository_id == null) == (var.github_owner_id == null)
+    error_message = "Set github_repository_id and github_owner_id together (or neither)."
+  }
+}
+
 variable "deploy_branch" {
   description = "Branch whose workflow runs (without an environment) may assume the deploy role, or null for none: then only the deploy_environments (with their required reviewers) can deploy."
   type        = string
@@ -26,6 +53,17 @@ variable "deploy_branch" {
   validation {
     condition     = var.deploy_branch == null || (can(regex("^[A-Za-z0-9._/-]{1,255}$", var.deploy_branch)) && !strcontains(coalesce(var.deploy_branch, "*"), "*"))
     error_message = "The deploy_branch must be a plain branch name (no wildcards), or null."
+  }
+}
+
+variable "deploy_ref" {
+  description = "Git ref every deploy-role session must come from (the token's `ref` claim), e.g. refs/heads/main, or null for no check. Without it, a job on any branch that declares a deploy environment presents the same subject as one on main."
+  type        = string
+  default     = "refs/heads/main"
+
+  validation {
+    condition     = var.deploy_ref == null || can(regex("^refs/(heads|tags)/[A-Za-z0-9._/-]{1,255}$", coalesce(var.deploy_ref, "refs/heads/x")))
+    error_message = "The deploy_ref must be a full ref without wildcards (refs/heads/<branch> or refs/tags/<tag>), or null."
   }
 }
 
@@ -94,6 +132,23 @@ variable "ecr_repository_names" {
   description = "ECR repositories the deploy role may push to and manage. Empty means every repository named with resource_prefix."
   type        = list(string)
   default     = []
+}
+
+variable "ecr_pull_repository_arns" {
+  description = "ECR repositories in other accounts whose images this account's functions run (prod runs dev's images). Lambda requires whoever creates or updates a function from another account's image to be allowed ecr:BatchGetImage and ecr:GetDownloadUrlForLayer on it, besides the repository policy; the deploy role gets those."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.ecr_pull_repository_arns : can(regex("^arn:aws[a-z-]*:ecr:[a-z0-9-]+:[0-9]{12}:repository/[a-z0-9][a-z0-9._/-]*$", arn))])
+    error_message = "Each ecr_pull_repository_arns entry must be an ECR repository ARN (no wildcards)."
+  }
+}
+
+variable "create_stack_kms_key" {
+  description = "Create the stack's customer-managed KMS key here (alias/<resource_prefix>-stack), for the function's environment and logs, the API's access logs and the alarm topic: pass stack_kms_key_arn to the lambda, api-gateway and monitoring modules. The deploy role cannot create keys (KMS's policy lockout check needs kms:PutKeyPolicy, which cannot be limited to a stack), so pipelines need this; the permissions boundary then allows kms:Decrypt on this key only."
+  type        = bool
+  default     = false
 }
 
 variable "state_bucket_name" {

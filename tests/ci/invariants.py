@@ -526,6 +526,126 @@ def terragrunt_usage(tree: Tree) -> list[str]:
     return problems
 
 
+def runs_module(tree: Tree, job: dict[str, Any], wanted: str) -> bool:
+    """The job (or a job of the reusable workflow it calls) runs `python -m <wanted>`."""
+    called = tree.called(job)
+    if called:
+        return any(runs_module(tree, j, wanted) for j in (called.data.get("jobs") or {}).values())
+    return any(
+        module == wanted or (arguments[:1] == [wanted] and module == "ops")
+        for step in job.get("steps") or []
+        for module, arguments in python_modules(str(step.get("run", "")))
+    )
+
+
+def pull_request_write_only_to_comment(tree: Tree) -> list[str]:
+    """`pull-requests: write` only where a sticky comment is posted (the drift check posts none)."""
+    return [
+        f"{name}:{job_id}: `pull-requests: write` without posting a comment"
+        for name, job_id, job in tree.jobs()
+        if isinstance(job.get("permissions"), dict)
+        and job["permissions"].get("pull-requests") == "write"
+        and not runs_module(tree, job, "ci.sticky_comment")
+    ]
+
+
+def notify_topic_per_environment(tree: Tree) -> list[str]:
+    """NOTIFY_SNS_TOPIC_ARN is read only in jobs bound to an environment: each account has its own
+    topic (and its deploy role may publish only there), so it is an environment variable."""
+    problems = []
+    for name, job_id, job in tree.jobs():
+        uses = "vars.NOTIFY_SNS_TOPIC_ARN" in yaml.safe_dump(job.get("steps") or [])
+        if uses and not environment_of(job):
+            problems.append(f"{name}:{job_id}: reads vars.NOTIFY_SNS_TOPIC_ARN without an environment")
+    return problems
+
+
+def aws_jobs_install_only_hash_locked_ops(tree: Tree) -> list[str]:
+    """A job holding AWS credentials installs Python packages only from requirements-ops.txt, with
+    --require-hashes: nothing else runs next to the deploy role."""
+    problems = []
+    for name, job_id, job in tree.jobs():
+        if tree.called(job) or not reaches_aws(tree, job):
+            continue
+        for step in job.get("steps") or []:
+            for words in commands(str(step.get("run", ""))):
+                if "pip" in words and "install" in words:
+                    files = [words[i + 1] for i, w in enumerate(words[:-1]) if w in ("-r", "--requirement")]
+                    if "--require-hashes" not in words or files != ["requirements-ops.txt"]:
+                        problems.append(
+                            f"{name}:{job_id}: `{' '.join(words)}` must be "
+                            "`pip install --require-hashes -r requirements-ops.txt`"
+                        )
+    return problems
+
+
+def preflight_before_apply(tree: Tree) -> list[str]:
+    """Every job that applies runs `python -m ops preflight` first."""
+    problems = []
+    for name, job_id, job in tree.jobs():
+        if tree.called(job) or not applies(tree, job):
+            continue
+        seen = False
+        for step in job.get("steps") or []:
+            script = str(step.get("run", ""))
+            if any(
+                module == "ops" and arguments[:1] == ["preflight"]
+                for module, arguments in python_modules(script)
+            ):
+                seen = True
+            if any(
+                words[0] in ("terragrunt", "terraform") and "apply" in words for words in commands(script)
+            ):
+                if not seen:
+                    problems.append(f"{name}:{job_id}: applies without `python -m ops preflight` before it")
+                break
+    return problems
+
+
+def deploys_only_from_main(tree: Tree) -> list[str]:
+    """Workflows that deploy run on pushes to main only: the deploy roles trust refs/heads/main alone."""
+    problems = []
+    for name, workflow in tree.workflows.items():
+        jobs = (workflow.data.get("jobs") or {}).values()
+        if not any(deploy_targets(tree, job) for job in jobs) or "workflow_call" in triggers(workflow):
+            continue
+        on = triggers(workflow)
+        branches = ((on.get("push") or {}) if isinstance(on.get("push"), dict) else {}).get("branches")
+        if set(on) != {"push"} or branches != ["main"]:
+            problems.append(
+                f"{name}: deploys but runs on {sorted(on)} (branches {branches}), not pushes to main only"
+            )
+    return problems
+
+
+def released_images_are_tagged(tree: Tree) -> list[str]:
+    """The job that pushes the image tags it `release-...` after its last check: modules/ecr's
+    lifecycle policy keeps exactly those images, so pinned and rollback-able digests never expire."""
+    problems = []
+    for name, job_id, job in tree.jobs():
+        steps = job.get("steps") or []
+        pushes = [
+            i
+            for i, step in enumerate(steps)
+            if str(step.get("uses", "")).startswith("docker/build-push-action@")
+            and str((step.get("with") or {}).get("push")).lower() == "true"
+        ]
+        if not pushes:
+            continue
+        checks = [i for i, step in enumerate(steps) if "trivy-action@" in str(step.get("uses", ""))]
+        tags = [
+            i
+            for i, step in enumerate(steps)
+            for words in commands(str(step.get("run", "")))
+            if words[:3] == ["aws", "ecr", "put-image"] and any(w.startswith("release-") for w in words)
+        ]
+        if not tags or (checks and min(tags) < max(checks)):
+            problems.append(
+                f"{name}:{job_id}: pushes the image without tagging it release-* after its checks"
+            )
+    return problems
+
+
 RULES: list[Callable[[Tree], list[str]]] = [
     actions_pinned_by_sha,
     trivy_action_is_recent,
@@ -544,4 +664,10 @@ RULES: list[Callable[[Tree], list[str]]] = [
     prod_is_gated_and_promoted,
     image_built_once,
     terragrunt_usage,
+    pull_request_write_only_to_comment,
+    notify_topic_per_environment,
+    aws_jobs_install_only_hash_locked_ops,
+    preflight_before_apply,
+    deploys_only_from_main,
+    released_images_are_tagged,
 ]

@@ -5,7 +5,7 @@ and serves both doors; a re-plan is clean but for the named moto gap; destroy le
 The tests share one apply (defaults, with the hosted zone `example.com` made first, as a user's
 account already has it) and run in file order.
 
-Emulator gaps, and what the test does about each (tools/emulator.py fills in the first two):
+Emulator gaps, and what the test does about each (tools/moto_server.py fills in the first two):
 - ACM validation: moto never resolves the validation record; the emulator issues a requested
   certificate as soon as it is described. So the apply shows that the module waits for issuance
   (aws_acm_certificate_validation) before it creates the domain name, and the test checks that the

@@ -153,9 +153,10 @@ def check_ecr(stack: Stack) -> None:
     assert repo["encryptionConfiguration"]["encryptionType"] == "KMS"
 
     rules = json.loads(ecr.get_lifecycle_policy(repositoryName=NAME)["lifecyclePolicyText"])["rules"]
-    assert [rule["selection"]["tagStatus"] for rule in rules] == ["untagged", "tagged"]
-    assert rules[1]["selection"]["countType"] == "imageCountMoreThan"
-    assert rules[1]["selection"]["countNumber"] == 30
+    # Released images first (kept), then untagged, then other tagged (tests/infra/test_ecr_lifecycle.py).
+    assert [rule["selection"]["tagStatus"] for rule in rules] == ["tagged", "untagged", "tagged"]
+    assert rules[2]["selection"]["countType"] == "imageCountMoreThan"
+    assert rules[2]["selection"]["countNumber"] == 30
 
     (statement,) = json.loads(ecr.get_repository_policy(repositoryName=NAME)["policyText"])["Statement"]
     assert statement["Principal"] == {"Service": "lambda.amazonaws.com"}

@@ -386,6 +386,13 @@ def ci_roles(tree: Tree) -> list[str]:
                 key = other.value["remote_state"]["config"]["key"]
                 if other.path.parent == path.parent and not key.startswith(prefix):
                     problems.append(f"{tree.name(path)}: state_key_prefix {prefix!r} does not cover {key}")
+        elif path.name == "lambda" and exclude:
+            # Left out of plans only, and only while nothing is pinned (live/_envcommon/lambda.hcl).
+            empty_pin = (unit.value.get("inputs") or {}).get("image_uri") == ""
+            if exclude.get("actions") != ["plan"] or exclude.get("if") is not empty_pin:
+                problems.append(
+                    f"{tree.name(path)}: may be excluded from plans only while its pin is empty, got {exclude}"
+                )
         elif exclude:
             problems.append(f"{tree.name(path)}: excluded from run --all ({exclude})")
     return problems

@@ -44,8 +44,8 @@ def test_every_unit_is_checked(tree: Tree) -> None:
         "ecr": {},
         "github-oidc": {},
         "lambda": {"github_oidc": "github-oidc"},
-        "api-gateway": {"lambda": "lambda"},
-        "monitoring": {"lambda": "lambda", "api_gateway": "api-gateway"},
+        "api-gateway": {"lambda": "lambda", "github_oidc": "github-oidc"},
+        "monitoring": {"lambda": "lambda", "api_gateway": "api-gateway", "github_oidc": "github-oidc"},
     }
     ordering = tree.units[ROOT / "live/dev/lambda"].value["dependency_paths"]
     assert [Path(path).resolve() for path in ordering] == [ROOT / "live/dev/ecr"]
@@ -103,11 +103,19 @@ MUTANTS = [
     ),
     pytest.param(
         "live/_envcommon/api-gateway.hcl",
-        '["validate", "plan"]',
-        '["validate", "plan", "apply"]',
+        '["validate", "plan"]\n  mock_outputs_merge_strategy_with_state  = "shallow"\n}\n\n# The stack',
+        '["validate", "plan", "apply"]\n  mock_outputs_merge_strategy_with_state  = "shallow"\n}\n\n# The stack',
         "mocks_restricted",
         "live/dev/api-gateway: dependency 'lambda' allows mocks for ['validate', 'plan', 'apply']",
         id="mocks-for-apply",
+    ),
+    pytest.param(
+        "live/_envcommon/lambda.hcl",
+        'actions              = ["plan"]',
+        'actions              = ["plan", "apply"]',
+        "ci_roles",
+        "live/dev/lambda: may be excluded from plans only while its pin is empty",
+        id="lambda-excluded-from-apply",
     ),
     pytest.param(
         "live/_envcommon/lambda.hcl",

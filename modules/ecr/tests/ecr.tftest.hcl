@@ -51,21 +51,28 @@ run "lifecycle_keeps_release_images" {
 
   assert {
     condition = jsondecode(aws_ecr_lifecycle_policy.this.policy).rules[0].selection == {
-      tagStatus = "untagged", countType = "sinceImagePushed", countUnit = "days", countNumber = 7
+      tagStatus = "tagged", tagPatternList = ["release-*"], countType = "imageCountMoreThan", countNumber = 9999
     }
-    error_message = "Rule 1 must expire untagged images after the configured days."
+    error_message = "Rule 1 must select released images first, so no later rule can expire them."
   }
 
   assert {
     condition = jsondecode(aws_ecr_lifecycle_policy.this.policy).rules[1].selection == {
-      tagStatus = "tagged", tagPatternList = ["*"], countType = "imageCountMoreThan", countNumber = 40
+      tagStatus = "untagged", countType = "sinceImagePushed", countUnit = "days", countNumber = 7
     }
-    error_message = "Rule 2 must keep the newest N tagged (release) images and expire only older ones."
+    error_message = "Rule 2 must expire untagged images after the configured days."
   }
 
   assert {
-    condition     = length(jsondecode(aws_ecr_lifecycle_policy.this.policy).rules) == 2
-    error_message = "No other rule may expire images."
+    condition = jsondecode(aws_ecr_lifecycle_policy.this.policy).rules[2].selection == {
+      tagStatus = "tagged", tagPatternList = ["*"], countType = "imageCountMoreThan", countNumber = 40
+    }
+    error_message = "Rule 3 must keep the newest N other tagged images and expire only older ones."
+  }
+
+  assert {
+    condition     = [for rule in jsondecode(aws_ecr_lifecycle_policy.this.policy).rules : rule.rulePriority] == [1, 2, 3]
+    error_message = "No other rule may expire images, and the released images' rule must come first."
   }
 }
 
@@ -130,7 +137,9 @@ run "rejects_bad_inputs" {
     name                    = "Team/API"
     release_image_count     = 2
     lambda_pull_account_ids = ["1234"]
+    protected_image_count   = 30
+    protected_tag_pattern   = "release"
   }
 
-  expect_failures = [var.name, var.release_image_count, var.lambda_pull_account_ids]
+  expect_failures = [var.name, var.release_image_count, var.lambda_pull_account_ids, var.protected_image_count, var.protected_tag_pattern]
 }

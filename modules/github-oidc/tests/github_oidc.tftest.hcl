@@ -17,6 +17,9 @@ mock_provider "aws" {
   mock_resource "aws_iam_openid_connect_provider" {
     defaults = { arn = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" }
   }
+  mock_resource "aws_kms_key" {
+    defaults = { arn = "arn:aws:kms:us-east-1:123456789012:key/stack", key_id = "stack" }
+  }
   mock_resource "aws_iam_policy" {
     defaults = { arn = "arn:aws:iam::123456789012:policy/api-workload-boundary" }
   }
@@ -97,8 +100,8 @@ run "policies_are_least_privilege" {
       "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:DeleteQueryDefinition", "logs:DescribeLogGroups",
       "logs:DescribeQueryDefinitions", "logs:DescribeResourcePolicies", "logs:GetLogDelivery", "logs:GetQueryResults",
       "logs:ListLogDeliveries", "logs:PutQueryDefinition", "logs:PutResourcePolicy", "logs:StopQuery",
-      "logs:UpdateLogDelivery", "cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics", "kms:CreateKey",
-      "kms:ListAliases",
+      "logs:UpdateLogDelivery", "cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics", "kms:ListAliases",
+      "lambda:GetAccountSettings",
     ])
     error_message = "An action that supports resource scoping is allowed on \"*\"."
   }
@@ -151,6 +154,96 @@ run "policies_are_least_privilege" {
   }
 }
 
+run "the_pipeline_creates_no_keys_and_cannot_assume_stack_roles" {
+  command = plan
+
+  assert {
+    condition = length(setintersection(toset(flatten([
+      for s in data.aws_iam_policy_document.deploy.statement : s.actions if s.effect == "Allow"
+      ])), toset([
+      "kms:CreateKey", "kms:PutKeyPolicy", "kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias",
+      "kms:ScheduleKeyDeletion", "kms:DisableKey", "iam:UpdateAssumeRolePolicy",
+    ]))) == 0
+    error_message = "The deploy role must not create or re-point keys, nor rewrite a role's trust policy."
+  }
+}
+
+run "deploy_sessions_only_from_main" {
+  command = plan
+
+  assert {
+    condition = flatten([
+      for c in data.aws_iam_policy_document.trust["deploy"].statement[0].condition : tolist(c.values) if c.variable == "token.actions.githubusercontent.com:ref"
+    ]) == ["refs/heads/main"]
+    error_message = "The deploy role must trust tokens of the main branch's runs only (the environment subject names no branch)."
+  }
+
+  assert {
+    condition = length([
+      for c in data.aws_iam_policy_document.trust["plan"].statement[0].condition : c if c.variable == "token.actions.githubusercontent.com:ref"
+    ]) == 0
+    error_message = "The plan role serves pull requests: no ref condition."
+  }
+}
+
+run "immutable_subjects_for_this_repository" {
+  command = plan
+
+  variables {
+    github_owner_id      = 1234567
+    github_repository_id = 7654321
+  }
+
+  assert {
+    condition = toset(output.deploy_subjects) == toset([
+      "repo:example-org/lambda-api:ref:refs/heads/main",
+      "repo:example-org/lambda-api:environment:dev",
+      "repo:example-org/lambda-api:environment:prod",
+      "repo:example-org-1234567/lambda-api-7654321:ref:refs/heads/main",
+      "repo:example-org-1234567/lambda-api-7654321:environment:dev",
+      "repo:example-org-1234567/lambda-api-7654321:environment:prod",
+    ])
+    error_message = "With the numeric ids, the deploy role must trust both subject formats of this repository only."
+  }
+
+  assert {
+    condition = toset(output.plan_subjects) == toset([
+      "repo:example-org/lambda-api:pull_request", "repo:example-org/lambda-api:ref:refs/heads/main",
+      "repo:example-org-1234567/lambda-api-7654321:pull_request",
+      "repo:example-org-1234567/lambda-api-7654321:ref:refs/heads/main",
+    ])
+    error_message = "With the numeric ids, the plan role must trust both subject formats of this repository only."
+  }
+}
+
+run "stack_key_and_cross_account_images" {
+  command = apply
+
+  variables {
+    create_stack_kms_key     = true
+    ecr_pull_repository_arns = ["arn:aws:ecr:us-east-1:111111111111:repository/lambda-api-dev"]
+  }
+
+  assert {
+    condition     = output.stack_kms_key_arn == module.stack_key[0].key_arn && module.stack_key[0].alias_name == "alias/api-stack"
+    error_message = "The stack key must be created here, aliased with the prefix, and exported."
+  }
+
+  assert {
+    condition = [
+      for s in data.aws_iam_policy_document.boundary.statement : s.resources if s.sid == "DecryptEnvironment"
+    ][0] == toset([module.stack_key[0].key_arn])
+    error_message = "The boundary must allow kms:Decrypt on the stack's key only."
+  }
+
+  assert {
+    condition = [
+      for s in data.aws_iam_policy_document.deploy.statement : s.resources if s.sid == "ImagesFromOtherAccounts"
+    ][0] == toset(["arn:aws:ecr:us-east-1:111111111111:repository/lambda-api-dev"])
+    error_message = "The deploy role must read the other account's repository it deploys images from."
+  }
+}
+
 run "no_branch_only_environments" {
   command = plan
 
@@ -196,13 +289,18 @@ run "rejects_bad_inputs" {
   command = plan
 
   variables {
-    github_repository   = "lambda-api"
-    deploy_branch       = "release/*"
-    deploy_environments = ["*"]
-    plan_branches       = ["release/*"]
+    github_repository        = "lambda-api"
+    deploy_branch            = "release/*"
+    deploy_environments      = ["*"]
+    plan_branches            = ["release/*"]
+    github_owner_id          = 12
+    ecr_pull_repository_arns = ["arn:aws:ecr:us-east-1:111111111111:repository/*"]
   }
 
-  expect_failures = [var.github_repository, var.deploy_branch, var.deploy_environments, var.plan_branches]
+  expect_failures = [
+    var.github_repository, var.deploy_branch, var.deploy_environments, var.plan_branches, var.github_repository_id,
+    var.ecr_pull_repository_arns,
+  ]
 }
 
 run "custom_domains_only_when_listed" {
