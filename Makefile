@@ -9,12 +9,13 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 CHECKOV_VENV := .venv-checkov
+TRIVY_VENV := .venv-trivy
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Extra pytest arguments, e.g. `make test ARGS="-m 'not emulator'"`.
 ARGS ?=
 
-.PHONY: help run test lint fmt bench up down image image-test promote pin lock clean
+.PHONY: help run test lint fmt scan bench up down image image-test promote pin lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-12s %s\n", $$1, $$2}'
@@ -26,17 +27,19 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $@
 
-$(CHECKOV_VENV)/.installed: requirements-checkov.txt
-	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+# A tool with pins of its own gets its own environment, from its own lock file: .venv-checkov
+# (Checkov pins packaging and boto3 versions the test tools cannot share), .venv-trivy.
+.venv-%/.installed: requirements-%.txt
+	@test -x .venv-$*/bin/python || $(PYTHON) -m venv .venv-$*
+	.venv-$*/bin/python -m pip install --quiet --require-hashes -r $<
 	@touch $@
 
 run: $(VENV)/.installed ## Serve the API on http://127.0.0.1:8000 (uvicorn, reload off)
 	$(PY) -m app --host $(HOST) --port $(PORT)
 
 # pytest exits 5 when a marker in ARGS selects nothing: that is not a failure of the suite.
-test: $(VENV)/.installed $(CHECKOV_VENV)/.installed ## Run the whole test suite (installs what it needs)
-	@rc=0; PATH="$(CURDIR)/$(VENV)/bin:$(CURDIR)/$(CHECKOV_VENV)/bin:$$PATH" \
+test: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(TRIVY_VENV)/.installed ## Run the whole test suite (installs what it needs)
+	@rc=0; PATH="$(CURDIR)/$(VENV)/bin:$(CURDIR)/$(CHECKOV_VENV)/bin:$(CURDIR)/$(TRIVY_VENV)/bin:$$PATH" \
 	  $(PY) -m pytest --cov --cov-report=term $(ARGS) || rc=$$?; \
 	  if [ $$rc -eq 5 ] && [ -n "$(ARGS)" ]; then echo "no tests selected by: $(ARGS)"; rc=0; fi; \
 	  exit $$rc
@@ -52,6 +55,12 @@ fmt: $(VENV)/.installed ## Format Python and Terraform in place
 	@# terraform fmt formats HCL on stdin but refuses .hcl files by name: feed Terragrunt's files through it.
 	@for f in root.hcl $$(find live -name '*.hcl' -not -path '*/.terragrunt-cache/*'); do \
 	  terraform fmt - < "$$f" > "$$f.tmp" && mv "$$f.tmp" "$$f" || { rm -f "$$f.tmp"; exit 1; }; done
+
+# The pipeline's scan job runs the same two commands (ci/scan.py holds the flags of both scanners).
+scan: $(CHECKOV_VENV)/.installed $(TRIVY_VENV)/.installed ## Checkov and Trivy as the pipeline runs them, then its gate
+	$(PYTHON) -m ci.scan --output results --checkov $(CHECKOV_VENV)/bin/checkov --trivy $(TRIVY_VENV)/bin/trivy
+	$(PYTHON) -m ci.scan_report --checkov results/checkov/results_json.json \
+	  --trivy-config results/trivy-config.json --output results/scan.md --gate
 
 bench: $(VENV)/.installed ## Cold-import and warm-invocation benchmarks, image runtime size
 	$(PY) -m bench
@@ -80,4 +89,4 @@ lock: $(VENV)/.installed ## Re-resolve requirements.txt (hash-locked) from pypro
 
 clean: ## Remove environments, caches and local stack state
 	-$(MAKE) down
-	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .ruff_cache .coverage .hypothesis .local
+	rm -rf $(VENV) $(CHECKOV_VENV) $(TRIVY_VENV) results .pytest_cache .ruff_cache .coverage .hypothesis .local

@@ -141,7 +141,7 @@ BREAKAGES = [
     ),
     (
         invariants.trivy_action_is_recent,
-        "ci.yml",
+        "deploy.yml",
         "aquasecurity/trivy-action@ed142fd0673e97e23eac54620cfb913e5ce36c25 # v0.36.0",
         "aquasecurity/trivy-action@57a97c7e7821a5776cebc9bb87c984fa69cba8f1 # v0.35.0",
         "v0.36.0 or later",
@@ -212,6 +212,13 @@ BREAKAGES = [
         "inside run",
     ),
     (invariants.make_targets_exist, "ci.yml", "run: make lint", "run: make lint-all", "make lint-all"),
+    (
+        invariants.make_targets_exist,
+        "ci.yml",
+        "run: make .venv-checkov/.installed .venv-trivy/.installed",
+        "run: make .venv-checkov/.installed .vnv-trivy/.installed",
+        "make .vnv-trivy/.installed",
+    ),
     (
         invariants.python_commands_exist,
         "_deploy.yml",
