@@ -44,9 +44,10 @@ test: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(TRIVY_VENV)/.installed ## 
 	  if [ $$rc -eq 5 ] && [ -n "$(ARGS)" ]; then echo "no tests selected by: $(ARGS)"; rc=0; fi; \
 	  exit $$rc
 
-lint: $(VENV)/.installed ## ruff check and ruff format --check
+lint: $(VENV)/.installed ## ruff check, ruff format --check, mypy --strict
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 fmt: $(VENV)/.installed ## Format Python and Terraform in place
 	$(VENV)/bin/ruff format .

@@ -144,7 +144,8 @@ def run(candidate: Candidate, target: Path, warm: bool) -> dict[str, float]:
         )
         err.seek(0)
         lines = err.read().decode().splitlines()
-    return json.loads(next(line for line in lines if line.startswith("RESULT "))[7:])
+    result: dict[str, float] = json.loads(next(line for line in lines if line.startswith("RESULT "))[7:])
+    return result
 
 
 def measure() -> dict[str, dict[str, float]]:

@@ -11,7 +11,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +97,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     return 1 if breaches else 0
 
 
-def smoke_probe(args: argparse.Namespace) -> Any:
+def smoke_probe(args: argparse.Namespace) -> Callable[[], str | None]:
     """A smoke run as a release check: failures (even an unreachable URL) are reasons to roll back."""
     from ops import smoke
 
@@ -136,8 +136,8 @@ def cmd_release(args: argparse.Namespace) -> int:
     elif not args.smoke_url:
         say("warning: no --alarm, --alarm-prefix or --smoke-url: nothing is watched during the shift")
     plan = release.Plan(args.version, canary, args.interval, args.poll, args.bake)
-    smoke = smoke_probe(args) if args.smoke_url else None
-    return release.release(fn, plan, release.alarm_probe(alarms), smoke, say)
+    smoke_check = smoke_probe(args) if args.smoke_url else None
+    return release.release(fn, plan, release.alarm_probe(alarms), smoke_check, say)
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
