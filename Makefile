@@ -15,7 +15,7 @@ PORT ?= 8000
 # Extra pytest arguments, e.g. `make test ARGS="-m 'not emulator'"`.
 ARGS ?=
 
-.PHONY: help run test lint fmt scan bench up down image image-test promote pin lock clean
+.PHONY: help run test lint check fmt scan bench up down image image-test promote pin lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-12s %s\n", $$1, $$2}'
@@ -49,13 +49,16 @@ lint: $(VENV)/.installed ## ruff check, ruff format --check, mypy --strict
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+check: $(VENV)/.installed ## Every pre-commit hook over every file, as CI's lint job runs them
+	$(VENV)/bin/pre-commit run --all-files --show-diff-on-failure
+
 fmt: $(VENV)/.installed ## Format Python and Terraform in place
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 	terraform fmt -recursive modules examples
 	@# terraform fmt formats HCL on stdin but refuses .hcl files by name: feed Terragrunt's files through it.
-	@for f in root.hcl $$(find live -name '*.hcl' -not -path '*/.terragrunt-cache/*'); do \
-	  terraform fmt - < "$$f" > "$$f.tmp" && mv "$$f.tmp" "$$f" || { rm -f "$$f.tmp"; exit 1; }; done
+	$(PY) -m tools.terraform fmt root.hcl $$(find live -name '*.hcl' -not -name '.terraform.lock.hcl' \
+	  -not -path '*/.terragrunt-cache/*')
 
 # The pipeline's scan job runs the same two commands (ci/scan.py holds the flags of both scanners).
 scan: $(CHECKOV_VENV)/.installed $(TRIVY_VENV)/.installed ## Checkov and Trivy as the pipeline runs them, then its gate

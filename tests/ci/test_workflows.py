@@ -106,7 +106,7 @@ def test_zizmor_finds_nothing() -> None:
 def test_zizmor_catches_a_broken_copy(broken: Path) -> None:
     ci = broken / ".github" / "workflows" / "ci.yml"
     edit(ci, "        with:\n          persist-credentials: false\n", "\n")
-    edit(ci, "        run: make lint", '        run: echo "${{ github.event.pull_request.title }}"')
+    edit(ci, "        run: make check", '        run: echo "${{ github.event.pull_request.title }}"')
     edit(broken / ".github" / "dependabot.yml", "default-days: 7", "default-days: 1")
     result = zizmor(broken)
     output = result.stdout + result.stderr
@@ -211,7 +211,7 @@ BREAKAGES = [
         'python3 -m ci.sticky_comment --marker "plan-${{ inputs.environment }}"',
         "inside run",
     ),
-    (invariants.make_targets_exist, "ci.yml", "run: make lint", "run: make lint-all", "make lint-all"),
+    (invariants.make_targets_exist, "ci.yml", "run: make check", "run: make check-all", "make check-all"),
     (
         invariants.make_targets_exist,
         "ci.yml",
