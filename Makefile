@@ -20,15 +20,16 @@ ARGS ?=
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-12s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# Every Python set is hash-locked (requirements*.txt, from pyproject.toml and requirements-*.in by
+# `make lock`) and installed alone with --require-hashes; requirements-ops.in describes the sets.
+# .venv holds the dev set (runtime, ops and bench included, at the same pins) and pip itself.
+$(VENV)/.installed: requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet --require-hashes -r requirements.txt
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.txt
 	@touch $@
 
-# A tool with pins of its own gets its own environment, from its own lock file: .venv-checkov
-# (Checkov pins packaging and boto3 versions the test tools cannot share), .venv-trivy.
+# A set with pins of its own gets its own environment from its own lock: .venv-checkov (Checkov pins
+# packaging and boto3 versions the test tools cannot share), .venv-trivy; also .venv-ops, .venv-bench.
 .venv-%/.installed: requirements-%.txt
 	@test -x .venv-$*/bin/python || $(PYTHON) -m venv .venv-$*
 	.venv-$*/bin/python -m pip install --quiet --require-hashes -r $<
@@ -87,9 +88,22 @@ promote: $(VENV)/.installed ## Carry dev's pinned values into prod: make promote
 pin: $(VENV)/.installed ## Pin an image digest in one environment: make pin ENV=dev IMAGE=<repo>@sha256:... [VERSION=...]
 	$(PY) -m tools.promote --pin "$(ENV)" --image "$(IMAGE)" $(if $(VERSION),--app-version "$(VERSION)")
 
-lock: $(VENV)/.installed ## Re-resolve requirements.txt (hash-locked) from pyproject.toml
-	$(VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
-	  --no-emit-index-url --no-emit-find-links -o requirements.txt pyproject.toml
+# pip-compile keeps the current pins where they still fit: LOCK_ARGS=--upgrade (or
+# "--upgrade-package NAME") moves them. The dev set comes last: it is constrained to the others' pins.
+# Then the .terraform.lock.hcl of examples/complete and each live unit, for TF_PLATFORMS (with registry
+# access: e.g. TF_PLATFORMS="linux_amd64 linux_arm64 darwin_arm64"; see live/README.md).
+TF_PLATFORMS ?= linux_amd64
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet --generate-hashes \
+  --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
+
+lock: $(VENV)/.installed ## Re-lock every requirements*.txt (hashes) and the committed .terraform.lock.hcl files
+	$(PIP_COMPILE) -o requirements.txt pyproject.toml
+	$(PIP_COMPILE) -o requirements-ops.txt requirements-ops.in
+	$(PIP_COMPILE) -o requirements-bench.txt requirements-bench.in
+	$(PIP_COMPILE) -o requirements-checkov.txt requirements-checkov.in
+	$(PIP_COMPILE) -o requirements-trivy.txt requirements-trivy.in
+	$(PIP_COMPILE) -o requirements-dev.txt pyproject.toml requirements-dev.in
+	$(PY) -m tools.terraform lock $(foreach platform,$(TF_PLATFORMS),--platform $(platform))
 
 clean: ## Remove environments, caches and local stack state
 	-$(MAKE) down

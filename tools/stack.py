@@ -128,6 +128,8 @@ class Stack:
             stale.unlink()
         for source in (ROOT / EXAMPLE).glob("*.tf"):
             shutil.copy2(source, self.workdir / source.name)
+        # The example's committed provider pins, as Terraform reads them in examples/complete.
+        shutil.copy2(ROOT / EXAMPLE / ".terraform.lock.hcl", self.workdir / ".terraform.lock.hcl")
 
     def _terraform(self, env: dict[str, str], *args: str) -> str:
         log = self.dir / "terraform.log"

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import textwrap
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -83,6 +85,7 @@ def cli_env(directory: Path, base: dict[str, str] | None = None) -> dict[str, st
 ROOT = Path(__file__).resolve().parent.parent
 # What a configuration directory grows locally; never copied into the scratch tree.
 LOCAL_STATE = (".terraform", "*.tfstate", "*.tfstate.*", "*.tfplan")
+LOCK_FILE = ".terraform.lock.hcl"
 
 
 def configurations(root: Path = ROOT) -> list[str]:
@@ -95,17 +98,30 @@ def configurations(root: Path = ROOT) -> list[str]:
     )
 
 
+def copy_configurations(root: Path, destination: Path) -> Path:
+    """modules/ and examples/ without local state; the example keeps its committed lock file."""
+    ignore = shutil.ignore_patterns(*LOCAL_STATE)
+    shutil.copytree(
+        root / "modules", destination / "modules", ignore=shutil.ignore_patterns(*LOCAL_STATE, LOCK_FILE)
+    )
+    shutil.copytree(root / "examples", destination / "examples", ignore=ignore)
+    return destination
+
+
 def validate(configs: Sequence[str], terraform: str = "terraform", root: Path = ROOT) -> list[str]:
     """`init -backend=false` and `validate` for each configuration, in a scratch copy (the checkout
     gets no .terraform/); the failures, each with Terraform's output."""
     with tempfile.TemporaryDirectory(prefix="tf-validate-") as scratch:
-        work = Path(scratch) / "tree"
-        for part in ("modules", "examples"):
-            shutil.copytree(root / part, work / part, ignore=shutil.ignore_patterns(*LOCAL_STATE))
+        work = copy_configurations(root, Path(scratch) / "tree")
         env = cli_env(Path(scratch) / "cli")
 
         def check(config: str) -> str | None:
-            for args in (["init", "-backend=false", "-input=false", "-no-color"], ["validate", "-no-color"]):
+            # A committed lock file must hold as it is (its hashes, its versions).
+            readonly = ["-lockfile=readonly"] if (work / config / LOCK_FILE).exists() else []
+            for args in (
+                ["init", "-backend=false", "-input=false", "-no-color", *readonly],
+                ["validate", "-no-color"],
+            ):
                 result = subprocess.run(
                     [terraform, *args],
                     cwd=work / config,
@@ -139,6 +155,71 @@ def fmt_stdin(paths: Sequence[Path], terraform: str = "terraform") -> list[Path]
     return changed
 
 
+PROVIDER_VERSION_BLOCK = re.compile(
+    r'generate "provider_version" \{.*?contents\s*=\s*<<-EOF\n(.*?)\n\s*EOF', re.S
+)
+
+
+def lock_targets(root: Path = ROOT) -> dict[Path, str]:
+    """Every directory whose .terraform.lock.hcl is committed, and the module it runs: the example,
+    and each Terragrunt unit (its source is `modules//<unit>`, see live/_envcommon/<unit>.hcl)."""
+    targets = {root / "examples" / "complete": "examples/complete"}
+    for unit in sorted((root / "live").glob("*/*/terragrunt.hcl")):
+        common = root / "live" / "_envcommon" / f"{unit.parent.name}.hcl"
+        match = re.search(r'source\s*=\s*".*/modules//([a-z0-9-]+)"', common.read_text())
+        if match is None:
+            raise SystemExit(f'{common}: no `source = ".../modules//<module>"`')
+        targets[unit.parent] = f"modules/{match.group(1)}"
+    return targets
+
+
+def provider_version_override(root: Path = ROOT) -> str:
+    """The provider pin root.hcl generates into every unit (provider_version_override.tf)."""
+    match = PROVIDER_VERSION_BLOCK.search((root / "root.hcl").read_text())
+    if match is None:
+        raise SystemExit('root.hcl: no generate "provider_version" block with a heredoc')
+    return textwrap.dedent(match.group(1)) + "\n"
+
+
+def lock(platforms: Sequence[str], terraform: str = "terraform", root: Path = ROOT) -> list[str]:
+    """Write each target's .terraform.lock.hcl with the provider hashes for `platforms`, from the
+    provider mirror when there is one (the hashes it can compute), else from the registry (every
+    platform's). Terraform keeps the hashes a lock file already has; the failures, if any."""
+    mirror = find_mirror()
+    override = provider_version_override(root)
+    with tempfile.TemporaryDirectory(prefix="tf-lock-") as scratch:
+        work = copy_configurations(root, Path(scratch) / "tree")
+        env = cli_env(Path(scratch) / "cli")
+        source = ["-fs-mirror", str(mirror)] if mirror else []
+
+        def one(target: Path, module: str) -> str | None:
+            if module.startswith("examples/"):
+                config = work / module
+            else:  # as Terragrunt prepares a unit in its cache: the source up to `//`, root.hcl's pin
+                cache = Path(scratch) / "units" / target.relative_to(root)
+                shutil.copytree(work / "modules", cache / "modules")
+                config = cache / module
+                (config / "provider_version_override.tf").write_text(override)
+            if (target / LOCK_FILE).exists():
+                shutil.copy(target / LOCK_FILE, config / LOCK_FILE)
+            for args in (
+                ["init", "-backend=false", "-input=false", "-no-color"],  # the modules, for `providers lock`
+                ["providers", "lock", "-no-color", *source, *(f"-platform={p}" for p in platforms)],
+            ):
+                result = subprocess.run(
+                    [terraform, *args], cwd=config, env=env, capture_output=True, text=True, check=False
+                )
+                if result.returncode != 0:
+                    name = target.relative_to(root)
+                    return f"{name}: terraform {' '.join(args[:2])} failed\n{result.stdout}{result.stderr}"
+            shutil.copy(config / LOCK_FILE, target / LOCK_FILE)
+            return None
+
+        with ThreadPoolExecutor(max_workers=(os.cpu_count() or 2) + 1) as pool:
+            futures = [pool.submit(one, target, module) for target, module in lock_targets(root).items()]
+            return [problem for future in futures if (problem := future.result())]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.terraform", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -146,10 +227,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     check.add_argument("configs", nargs="*", help="e.g. modules/ecr (default: every module and example)")
     fmt = commands.add_parser("fmt", help="format Terragrunt .hcl files in place through terraform fmt -")
     fmt.add_argument("files", nargs="+", type=Path)
+    locks = commands.add_parser(
+        "lock", help="write the committed .terraform.lock.hcl files (example, live units)"
+    )
+    locks.add_argument(
+        "--platform",
+        action="append",
+        default=None,
+        help="e.g. linux_arm64, darwin_arm64 (default: linux_amd64)",
+    )
     args = parser.parse_args(argv)
     if shutil.which("terraform") is None:
         print("terraform is not on PATH (see mise.toml for the version)", file=sys.stderr)
         return 2
+    if args.command == "lock":
+        failures = lock(args.platform or ["linux_amd64"])
+        for failure in failures:
+            print(failure, file=sys.stderr)
+        return 1 if failures else 0
     if args.command == "fmt":
         for path in fmt_stdin(args.files):
             print(f"formatted {path}")

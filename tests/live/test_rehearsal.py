@@ -35,6 +35,7 @@ from ci.stack_outputs import WANTED
 from tests.live import terragrunt as tg
 from tests.live.conftest import ROOT
 from tools import emulator
+from tools.terraform import LOCK_FILE
 
 pytestmark = [pytest.mark.emulator, pytest.mark.terraform]
 
@@ -108,7 +109,8 @@ class Rehearsal:
 
     def module(self, name: str, unit: tg.Unit) -> Path:
         """The unit's working copy, as Terragrunt prepares it in its cache: the source up to `//` copied,
-        the generated provider.tf and backend.tf written, initialised once."""
+        the generated provider.tf and backend.tf written, the unit's committed .terraform.lock.hcl
+        copied in (Terragrunt copies it there and back), initialised once."""
         if name not in self.modules:
             base, _, sub = unit.value["source"].partition("//")
             cache = self.workdir / "cache" / name
@@ -117,6 +119,7 @@ class Rehearsal:
             for generated in unit.value["generate"].values():
                 (module / generated["path"]).write_text(generated["contents"])
             (module / unit.value["remote_state"]["generate"]["path"]).write_text(tg.backend_tf(unit))
+            shutil.copy(DEV / name / LOCK_FILE, module / LOCK_FILE)
             self.modules[name] = module
         return self.modules[name]
 
@@ -129,7 +132,8 @@ class Rehearsal:
         module = self.module(name, unit)
         if not (module / ".terraform").is_dir():
             with self.init_lock:  # the provider plugin cache is not safe for concurrent installs
-                init = self.terraform(module, "init", "-input=false")
+                # readonly: the committed lock file must hold as it is (hashes, version).
+                init = self.terraform(module, "init", "-input=false", "-lockfile=readonly")
             if init.returncode != 0:
                 return init
         if command == "plan":
@@ -148,8 +152,10 @@ class Rehearsal:
         shutil.copytree(
             ROOT / "modules" / "ecr", module, ignore=shutil.ignore_patterns(".terraform*", "tests")
         )
-        (module / "provider.tf").write_text(unit[unit_dir].value["generate"]["provider"]["contents"])
-        init = self.terraform(module, "init", "-input=false", "-backend=false")
+        for generated in unit[unit_dir].value["generate"].values():
+            (module / generated["path"]).write_text(generated["contents"])
+        shutil.copy(unit_dir / LOCK_FILE, module / LOCK_FILE)
+        init = self.terraform(module, "init", "-input=false", "-backend=false", "-lockfile=readonly")
         assert init.returncode == 0, init.stderr
         return ProdPlan(module / "provider.tf", unit[unit_dir].value["inputs"])
 
