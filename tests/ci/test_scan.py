@@ -228,6 +228,37 @@ def test_a_scanner_that_cannot_run_fails_the_scan(tmp_path: Path, capsys: pytest
         scan.main(["--output", str(tmp_path / "out"), "--checkov", "not-a-scanner", str(tmp_path / "repo")])
 
 
+def test_the_image_scan_asks_trivy_for_vulnerabilities_and_sarif_from_the_same_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--image` (CI only: it needs Trivy's vulnerability database), with a recording stand-in."""
+    calls = tmp_path / "calls"
+    fake = tmp_path / "trivy"
+    fake.write_text(
+        "#!/bin/sh\n"
+        f'echo "$@" >> "{calls}"\n'
+        'out=""; prev=""; for arg in "$@"; do [ "$prev" = "--output" ] && out="$arg"; prev="$arg"; done\n'
+        """echo '{"SchemaVersion": 2, "Results": []}' > "$out"\n"""
+    )
+    fake.chmod(0o755)
+    out = tmp_path / "results"
+    assert (
+        scan.main(["--output", str(out), "--trivy", str(fake), "--image", "lambda-api:ci", str(tmp_path)])
+        == 0
+    )
+    image, convert = calls.read_text().splitlines()
+    assert image.startswith("image --scanners vuln ")
+    assert f"--format json --output {out / 'trivy-image.json'} lambda-api:ci" in image
+    assert "--ignorefile .trivyignore.yaml" in image
+    assert (
+        convert == f"convert --format sarif --output {out / 'trivy-image.sarif'} {out / 'trivy-image.json'}"
+    )
+    assert "reports in" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as usage:
+        scan.main(["--output", str(out), str(tmp_path / "no-such-directory")])
+    assert usage.value.code == 2
+
+
 # --- one list of flags --------------------------------------------------------------------------------
 
 

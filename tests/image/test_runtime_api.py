@@ -13,6 +13,7 @@ bad setting, in both of Lambda's log formats (AWS_LAMBDA_LOG_FORMAT):
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -156,6 +157,7 @@ def test_a_bad_setting_is_an_init_error_and_the_client_exits(tmp_path: Path, log
         try:
             with pytest.raises(InitError, match="LOG_LEVEL must be one of"):
                 runtime.invoke(invoke_image.cases(None)[0].event, timeout=WAIT)
+            assert runtime.wait_for_init_error(timeout=WAIT)["errorType"] == "ConfigError"
             assert client.wait(timeout=WAIT) == 1
         finally:
             stop(client)
@@ -232,11 +234,61 @@ def test_the_endpoint_answers_502_when_the_handler_cannot_load(
     assert json.loads(body)["errorType"] == "ConfigError"
 
 
-def test_the_command_refuses_a_non_loopback_host() -> None:
+def test_the_endpoint_reports_a_timeout_as_the_emulator_does() -> None:
+    with RuntimeAPI() as runtime:  # no client: nothing ever takes the event
+        server = invoke_endpoint(runtime, timeout=0.2)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        host, port = server.server_address[:2]
+        try:
+            status, body = post(f"http://{host!s}:{port}{INVOCATIONS_PATH}", {})
+        finally:
+            server.shutdown()
+            server.server_close()
+        with pytest.raises(TimeoutError, match="no init error"):
+            runtime.wait_for_init_error(timeout=0.1)
+    assert (status, body) == (200, b"Task timed out after 0.20 seconds")
+
+
+def test_the_runtime_api_refuses_what_a_client_would_never_send() -> None:
+    with RuntimeAPI() as runtime:
+        base = f"http://{runtime.address}/2018-06-01/runtime"
+        assert post(f"{base}/invocation/no-such-id/response", {})[0] == 400
+        assert post(f"{base}/invocation/x/unknown", {})[0] == 404
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{base}/invocation/previous", timeout=WAIT)
+        assert refused.value.code == 404
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "localhost"])
+def test_the_command_refuses_a_non_loopback_host(host: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "tools.runtime_api", "--port", str(free_port()), "--host", "0.0.0.0"],
+        [sys.executable, "-m", "tools.runtime_api", "--port", str(free_port()), "--host", host],
         cwd=ROOT, capture_output=True, text=True, timeout=WAIT, check=False,
     )  # fmt: skip
     assert result.returncode == 2
     assert "--host must be a loopback address" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_command_serves_the_image_check_and_stops_cleanly(tmp_path: Path) -> None:
+    """`python -m tools.runtime_api --port P`: the image's entry point without the image."""
+    port = free_port()
+    log = tmp_path / "container.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tools.runtime_api", "--port", str(port), "--log-format", "Text"],
+            cwd=ROOT, env={**os.environ, "APP_VERSION": VERSION}, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}{INVOCATIONS_PATH}"
+        assert invoke_image.run(url, VERSION, WAIT) == 0
+    finally:
+        process.terminate()  # as `docker rm --force` stops the container
+        code = process.wait(timeout=WAIT)
+    assert code == 0
+    access = [
+        record
+        for line in log.read_text().splitlines()
+        if (record := parse(line)) and record.get("event") == "request"
+    ]
+    assert len(access) == len(invoke_image.cases(VERSION))
