@@ -36,7 +36,6 @@ CHECKOV_FRAMEWORKS = ("terraform", "dockerfile", "github_actions", "secrets")
 TRIVY_IGNORE_FILE = ".trivyignore.yaml"
 # --soft-fail: findings are the gate's business, after the reports are published.
 CHECKOV_FLAGS = ("--skip-download", "--soft-fail", "--quiet", "--compact")
-# --skip-check-update: the checks embedded in the pinned binary (offline, and the same everywhere).
 # --show-suppressed: what .trivyignore.yaml accepted stays in the report, with its statement.
 TRIVY_FLAGS = (
     "--skip-version-check",
@@ -46,6 +45,7 @@ TRIVY_FLAGS = (
     "--exit-code",
     "0",
 )
+# --skip-check-update: the checks embedded in the pinned binary (offline, and the same everywhere).
 TRIVY_REPOSITORY_FLAGS = ("--scanners", "misconfig,secret", "--skip-check-update")
 TRIVY_IMAGE_FLAGS = ("--scanners", "vuln")
 
