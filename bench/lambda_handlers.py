@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -33,18 +34,26 @@ class Candidate:
     source: Path  # directory holding `module`
 
 
-def pinned(package: str) -> str:
-    """The exact pin of `package` in requirements-dev.txt, so the comparison is reproducible."""
-    for line in (ROOT / "requirements-dev.txt").read_text().splitlines():
-        if line.split("==")[0].strip().lower() == package:
-            return line.strip()
-    raise SystemExit(f"{package} is not pinned in requirements-dev.txt")
+BENCH_LOCK = ROOT / "requirements-bench.txt"
+
+
+def pinned(*packages: str) -> tuple[str, ...]:
+    """pip arguments for `packages` at their pins in requirements-bench.txt, and their dependencies
+    at theirs, every download checked against its hash there: a reproducible comparison."""
+    text = BENCH_LOCK.read_text()
+    pins = []
+    for package in packages:
+        match = re.search(rf"^{re.escape(package)}==[^\s\\]+", text, re.MULTILINE | re.IGNORECASE)
+        if match is None:
+            raise SystemExit(f"{package} is not pinned in {BENCH_LOCK.name}")
+        pins.append(match.group(0))
+    return ("--require-hashes", "-c", str(BENCH_LOCK), *pins)
 
 
 CANDIDATES = [
     Candidate("this app", "app.handler", ("--require-hashes", "-r", str(ROOT / "requirements.txt")), ROOT),
-    Candidate("powertools", "powertools_app", (pinned("aws-lambda-powertools"),), ROOT / "bench" / "apps"),
-    Candidate("flask", "flask_app", (pinned("flask"), pinned("serverless-wsgi")), ROOT / "bench" / "apps"),
+    Candidate("powertools", "powertools_app", pinned("aws-lambda-powertools"), ROOT / "bench" / "apps"),
+    Candidate("flask", "flask_app", pinned("flask", "serverless-wsgi"), ROOT / "bench" / "apps"),
 ]
 
 
@@ -144,7 +153,8 @@ def run(candidate: Candidate, target: Path, warm: bool) -> dict[str, float]:
         )
         err.seek(0)
         lines = err.read().decode().splitlines()
-    return json.loads(next(line for line in lines if line.startswith("RESULT "))[7:])
+    result: dict[str, float] = json.loads(next(line for line in lines if line.startswith("RESULT "))[7:])
+    return result
 
 
 def measure() -> dict[str, dict[str, float]]:

@@ -15,6 +15,7 @@ import os
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from ci.markdown import run_url
@@ -63,10 +64,11 @@ def main(argv: list[str] | None = None) -> int:
     url = run_url()
     text = "\n\n".join(part for part in (args.title, details, f"Run: {url}" if url else "") if part)
     failures = 0
-    for name, send in (
+    senders: tuple[tuple[str, Callable[[], None]], ...] = (
         ("webhook", lambda: post_webhook(webhook, text)),
         ("SNS", lambda: publish_sns(topic, args.title, text)),
-    ):
+    )
+    for name, send in senders:
         if (name == "webhook" and not webhook) or (name == "SNS" and not topic):
             continue
         try:

@@ -61,8 +61,8 @@ def unit_plan(unit: str, plan: dict[str, Any]) -> UnitPlan:
             result.replace.append(address)
     for drifted in plan.get("resource_drift") or []:
         if drifted.get("mode") != "data":
-            actions = "/".join(drifted.get("change", {}).get("actions") or ())
-            result.drift.append(f"{drifted.get('address')} ({actions})")
+            drift_actions = "/".join(drifted.get("change", {}).get("actions") or ())
+            result.drift.append(f"{drifted.get('address')} ({drift_actions})")
     result.outputs = sum(
         1
         for change in (plan.get("output_changes") or {}).values()

@@ -1,15 +1,19 @@
 """`python -m ci.scan_report`: one summary of the Checkov and Trivy results, and the build's verdict.
 
-Reads Checkov's JSON report and Trivy's JSON reports (config scan, image scan), writes a Markdown
-summary (passed / failed / skipped per tool, every failed check with its file and line) for the
-sticky PR comment and the job summary, and with --gate exits 1 when a finding blocks the build:
+Reads Checkov's JSON report and Trivy's JSON reports (the repository's misconfigurations and
+secrets, the image's vulnerabilities), as `python -m ci.scan` writes them, writes a Markdown summary
+(passed / failed / skipped per tool, every failed check with its file and line) for the sticky PR
+comment and the job summary, and with --gate exits 1 when a finding blocks the build:
 
 - any Checkov failure that is not skipped (skips carry their reason inline, next to the code);
 - a Trivy misconfiguration of HIGH or CRITICAL severity;
+- any secret Trivy finds, whatever its severity;
 - a Trivy vulnerability of HIGH or CRITICAL severity that has a fixed version.
 
-A report file that does not exist is shown as "not run" (the step that makes it failed or was
-skipped) and blocks under --gate: a scan that did not happen is not a clean scan.
+Accepted Trivy findings are in .trivyignore.yaml, each with its reason. Only the reports named on
+the command line are read (`make scan` has no image to scan); a named report file that does not
+exist is shown as "not run" (the step that makes it failed or was skipped) and blocks under --gate:
+a scan that did not happen is not a clean scan.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import argparse
 import json
 import sys
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,11 +106,23 @@ def trivy_results(report: Any) -> list[dict[str, Any]]:
 
 
 def trivy_config(report: Any) -> ToolResult:
+    """Trivy over the repository: misconfigurations, and secrets (every secret blocks)."""
     result = ToolResult("Trivy config")
     for target in trivy_results(report):
         summary = target.get("MisconfSummary") or {}
         result.passed = (result.passed or 0) + int(summary.get("Successes", 0))
-        result.skipped += suppressed(target, "misconfiguration")
+        result.skipped += suppressed(target, "misconfiguration") + suppressed(target, "secret")
+        for secret in target.get("Secrets") or []:
+            result.failed += 1
+            result.findings.append(
+                Finding(
+                    rule=str(secret.get("RuleID")),
+                    title=f"secret: {secret.get('Title') or secret.get('Category') or ''}".rstrip(": "),
+                    severity=str(secret.get("Severity", "")).upper(),
+                    where=f"{target.get('Target')}:{secret.get('StartLine') or 0}",
+                    blocking=True,
+                )
+            )
         for misconfiguration in target.get("Misconfigurations") or []:
             if misconfiguration.get("Status", "FAIL") != "FAIL":
                 continue
@@ -145,8 +162,8 @@ def trivy_image(report: Any) -> ToolResult:
     return result
 
 
-def read(path: Path | None, name: str, parse: Any) -> ToolResult:
-    if path is None or not path.exists():
+def read(path: Path, name: str, parse: Callable[[Any], ToolResult]) -> ToolResult:
+    if not path.exists():
         return ToolResult(name, passed=None, ran=False)
     return parse(load(path))
 
@@ -179,7 +196,8 @@ def render(results: list[ToolResult], limit: int = GITHUB_BODY_LIMIT) -> str:
         table(results),
         "",
         "Blocking: any Checkov failure that is not skipped; Trivy misconfigurations of HIGH or CRITICAL "
-        "severity; HIGH or CRITICAL vulnerabilities that have a fix. A scan that did not run blocks too.",
+        "severity; any secret; HIGH or CRITICAL vulnerabilities that have a fix. A scan that did not run "
+        "blocks too. Accepted Trivy findings are in `.trivyignore.yaml`, each with its reason.",
     ]
     if findings:
         head += ["", "| | Tool | Rule | Severity | Where | What |", "| --- | --- | --- | --- | --- | --- |"]
@@ -211,13 +229,17 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    cli = parser()
+    args = cli.parse_args(argv)
+    reports = [
+        (args.checkov, "Checkov", checkov),
+        (args.trivy_config, "Trivy config", trivy_config),
+        (args.trivy_image, "Trivy image", trivy_image),
+    ]
+    if not any(path for path, _, _ in reports):
+        cli.error("name at least one report: --checkov, --trivy-config or --trivy-image")
     try:
-        results = [
-            read(args.checkov, "Checkov", checkov),
-            read(args.trivy_config, "Trivy config", trivy_config),
-            read(args.trivy_image, "Trivy image", trivy_image),
-        ]
+        results = [read(path, name, parse) for path, name, parse in reports if path is not None]
     except (ReportError, OSError) as exc:
         print(f"scan_report: {exc}", file=sys.stderr)
         return 2
@@ -234,9 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in missing:
         print(f"{name}: no report (the scan did not run)")
     counts = Counter(f.severity or "-" for _, f in blocking)
-    print(
-        f"scan_report: {len(blocking)} blocking finding(s) {dict(counts) or ''}, {len(missing)} missing report(s)"
-    )
+    by_severity = f" {dict(counts)}" if counts else ""
+    print(f"scan_report: {len(blocking)} blocking finding(s){by_severity}, {len(missing)} missing report(s)")
     return 1 if args.gate and (blocking or missing) else 0
 
 

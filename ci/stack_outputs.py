@@ -83,9 +83,9 @@ def collect(working_dir: Path) -> dict[str, Any]:
             raise OutputsError(
                 f"output {name!r} comes from several units: {', '.join(u for u, _ in candidates)}"
             )
-        unit, output = candidates[0]
+        source, output = candidates[0]
         if output.get("sensitive"):
-            raise OutputsError(f"{unit}: output {name!r} is sensitive; the pipeline will not print it")
+            raise OutputsError(f"{source}: output {name!r} is sensitive; the pipeline will not print it")
         values[key] = output.get("value")
     if not isinstance(values["alarm_names"], list):
         raise OutputsError("alarm_names must be a list")

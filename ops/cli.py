@@ -162,10 +162,10 @@ def bearer_token(args: argparse.Namespace) -> str | None:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    from ops import load
+    from ops import load, smoke
 
     load.check(args.requests, args.concurrency, args.duration, args.path)
-    load.base_url(args.base_url)
+    smoke.base_url(args.base_url)  # a bad URL is reported before the --json file is touched
     with json_output(args.json) as write_json:
         result = load.run(
             args.base_url,
@@ -185,7 +185,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     return 1 if breaches else 0
 
 
-def smoke_probe(args: argparse.Namespace, out: Callable[[str], None] = say) -> Any:
+def smoke_probe(args: argparse.Namespace, out: Callable[[str], None] = say) -> Callable[[], str | None]:
     """The smoke checks as a release check, sent to the new version itself (Lambda Invoke, HTTP API
     2.0 events) and never retried: any failure, even no answer at all, is a reason to stop."""
     from ops import aws, invoke, smoke

@@ -155,7 +155,7 @@ class Report:
 
 
 def media_type(response: httpx.Response) -> str:
-    return response.headers.get("content-type", "").split(";")[0].strip().lower()
+    return str(response.headers.get("content-type", "")).split(";")[0].strip().lower()
 
 
 def app_headers(response: httpx.Response) -> list[str]:
@@ -297,7 +297,7 @@ def verify_openapi(response: httpx.Response, ctx: Context) -> list[str]:
         errors.append(f"openapi {body.get('openapi')!r}, expected 3.1.x")
     if not isinstance(body.get("info"), dict) or not isinstance(body["info"].get("title"), str):
         errors.append("OpenAPI document has no info.title")
-    paths = body.get("paths") if isinstance(body.get("paths"), dict) else {}
+    paths: dict[str, Any] = body["paths"] if isinstance(body.get("paths"), dict) else {}
     missing = [p for p in ("/hello", "/echo", "/health") if p not in paths]
     if missing:
         errors.append(f"OpenAPI paths lack {', '.join(missing)}")
@@ -608,7 +608,7 @@ class Runner:
                 response = self.client.request(
                     check.method,
                     self.base + check.path,
-                    params=check.params,
+                    params=tuple(check.params),
                     headers=headers,
                     content=check.content,
                 )

@@ -204,8 +204,8 @@ class LambdaGateway:
             more = message.get("more_body", False)
         claims = None
         if self.authorizer is not None and self.authorizer.protects(scope["method"], scope["path"]):
-            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-            claims = self.authorizer.claims(headers.get("authorization"))
+            received = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+            claims = self.authorizer.claims(received.get("authorization"))
             if claims is None:
                 unauthorized = b'{"message":"Unauthorized"}'
                 headers_out = [

@@ -12,13 +12,21 @@ custom runtimes", https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html
 
 Loopback only, one client at a time, every wait bounded. Used by the image tests (the handler under
 the real client) and the benchmark (process start to first response). Standard library only.
+
+`invoke_endpoint` adds the one endpoint of the Runtime Interface Emulator that the Lambda base image
+serves on port 8080 (POST an event to /2015-03-31/functions/function/invocations, get the result),
+and `python -m tools.runtime_api --port P` runs both with the real client: the image's entry point
+without the image, which `tools/image.sh test` and `ci.invoke_image` can talk to (tests/image).
 """
 
 from __future__ import annotations
 
+import argparse
+import ipaddress
 import json
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -33,6 +41,8 @@ from typing import IO, Any
 HOST = "127.0.0.1"
 PREFIX = "/2018-06-01/runtime"
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:local-function"
+INVOCATIONS_PATH = "/2015-03-31/functions/function/invocations"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class InitError(RuntimeError):
@@ -230,3 +240,92 @@ def start_client(
         stdout=stdout,
         stderr=subprocess.STDOUT,
     )
+
+
+def invoke_endpoint(
+    api: RuntimeAPI, host: str = HOST, port: int = 0, timeout: float = 300.0
+) -> ThreadingHTTPServer:
+    """The emulator's invocation endpoint in front of `api` (not started: call serve_forever).
+
+    It answers as the Runtime Interface Emulator does (aws-lambda-runtime-interface-emulator,
+    cmd/aws-lambda-rie/handlers.go): 200 with what the handler returned, or with the runtime's error
+    document when it raised; 502 with the init error document when the handler could not be loaded;
+    "Task timed out after N.00 seconds" when nothing came back in time. One invocation at a time.
+    """
+    one_at_a_time = threading.Lock()
+
+    class Invocations(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if self.path != INVOCATIONS_PATH:
+                self.reply(404, b"404 page not found\n")
+                return
+            with one_at_a_time:
+                try:
+                    invocation = api.invoke(body or b"{}", timeout=timeout)
+                except InitError as exc:
+                    self.reply(502, json.dumps(exc.document).encode())
+                except TimeoutError:
+                    self.reply(200, f"Task timed out after {timeout:.2f} seconds".encode())
+                else:
+                    self.reply(200, invocation.payload)
+
+        def reply(self, status: int, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer((host, port), Invocations)
+    server.daemon_threads = True
+    return server
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.runtime_api",
+        description="Run a handler under the real runtime client, behind the emulator's invocation endpoint.",
+    )
+    parser.add_argument("--port", type=int, required=True, help=f"loopback port for POST {INVOCATIONS_PATH}")
+    parser.add_argument("--host", default=HOST, help="a loopback address (default 127.0.0.1)")
+    parser.add_argument(
+        "--handler", default="app.handler.handler", help="module.function (default: the image's CMD)"
+    )
+    parser.add_argument(
+        "--log-format", choices=("JSON", "Text"), default="JSON", help="AWS_LAMBDA_LOG_FORMAT"
+    )
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds an invocation may take")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    cli = parser()
+    args = cli.parse_args(argv)
+    try:
+        loopback = ipaddress.ip_address(args.host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        cli.error(f"--host must be a loopback address, not {args.host!r}")
+    with RuntimeAPI() as api:
+        server = invoke_endpoint(api, args.host, args.port, args.timeout)
+        # The caller's environment under Lambda's own variables, as `docker run --env` would give it.
+        env = {**os.environ, **lambda_environment(api, log_format=args.log_format)}
+        client = start_client(args.handler, env, cwd=ROOT)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `docker rm --force`: clean up below
+        try:
+            server.serve_forever()
+        finally:
+            client.kill()
+            client.wait(timeout=30)
+            server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

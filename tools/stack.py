@@ -138,6 +138,10 @@ class Stack:
             stale.unlink()
         for source in (ROOT / "examples" / self.example).glob("*.tf"):
             shutil.copy2(source, self.workdir / source.name)
+        # The example's committed provider pins, as Terraform reads them in the example's directory.
+        shutil.copy2(
+            ROOT / "examples" / self.example / terraform.LOCK_FILE, self.workdir / terraform.LOCK_FILE
+        )
 
     def _terraform(self, env: dict[str, str], *args: str) -> str:
         log = self.dir / "terraform.log"
@@ -235,7 +239,7 @@ class Stack:
 def _client(endpoint: str, service: str) -> Any:
     import boto3  # a dev dependency; only `up` needs it
 
-    return boto3.client(
+    return boto3.client(  # type: ignore[call-overload]  # service names are checked by boto3 at run time
         service,
         endpoint_url=endpoint,
         region_name=emulator.REGION,

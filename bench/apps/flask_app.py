@@ -3,25 +3,26 @@
 import json
 import sys
 import time
+from typing import Any
 
-import serverless_wsgi
-from flask import Flask, jsonify, request
+import serverless_wsgi  # type: ignore[import-untyped]  # serverless-wsgi ships no type information
+from flask import Flask, Response, jsonify, request
 
 app = Flask(__name__)
 
 
 @app.get("/hello")
-def hello():
+def hello() -> Response:
     return jsonify(message=f"Hello, {request.args.get('name', 'World')}!")
 
 
 @app.post("/echo")
-def echo():
+def echo() -> Response:
     return app.response_class(request.get_data(), mimetype="application/json")
 
 
 @app.after_request
-def access_log(response):
+def access_log(response: Response) -> Response:
     # One JSON access line and one EMF record, as the other two apps write.
     line = {"event": "request", "path": request.path, "status": response.status_code}
     sys.stdout.write(json.dumps(line) + "\n")
@@ -38,5 +39,6 @@ def access_log(response):
     return response
 
 
-def handler(event, context):
-    return serverless_wsgi.handle_request(app, event, context)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    result: dict[str, Any] = serverless_wsgi.handle_request(app, event, context)
+    return result

@@ -1,6 +1,7 @@
 """The same two routes on AWS Lambda Powertools (event handler, logger, metrics): a comparison point."""
 
 import json
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -18,7 +19,7 @@ def hello() -> dict[str, str]:
 
 
 @app.post("/echo")
-def echo() -> Response:
+def echo() -> Response[str]:
     return Response(
         status_code=200, content_type="application/json", body=json.dumps(app.current_event.json_body)
     )
@@ -26,7 +27,7 @@ def echo() -> Response:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-def handler(event, context):
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     response = app.resolve(event, context)
     logger.info("request", extra={"path": event["rawPath"], "status": response["statusCode"]})
     metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)

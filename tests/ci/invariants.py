@@ -267,14 +267,21 @@ def makefile_targets(root: Path) -> set[str]:
     return set(re.findall(r"^([A-Za-z0-9][A-Za-z0-9_.-]*):", (root / "Makefile").read_text(), re.M))
 
 
+def makefile_patterns(root: Path) -> list[re.Pattern[str]]:
+    """Pattern rules (`.venv-%/.installed: ...`) as expressions over target names."""
+    rules = re.findall(r"^(\S*%\S*):(?!=)", (root / "Makefile").read_text(), re.M)
+    return [re.compile(".+".join(re.escape(part) for part in rule.split("%"))) for rule in rules]
+
+
 def make_targets_exist(tree: Tree) -> list[str]:
     targets = makefile_targets(tree.root)
+    patterns = makefile_patterns(tree.root)
     problems = []
     for where, script in run_scripts(tree):
         for words in commands(script):
             if words[0] == "make":
                 for target in (w for w in words[1:] if not w.startswith("-") and "=" not in w):
-                    if target not in targets:
+                    if target not in targets and not any(p.fullmatch(target) for p in patterns):
                         problems.append(f"{where}: `make {target}`: no such target in the Makefile")
     return problems
 

@@ -221,6 +221,43 @@ def test_a_missing_report_blocks_and_a_foreign_one_is_an_error(
     assert "not a Checkov JSON report" in capsys.readouterr().err
 
 
+def test_every_secret_blocks_and_an_accepted_one_counts_as_skipped(tmp_path: Path) -> None:
+    report = trivy(
+        [
+            {"Target": "app/settings.py", "Class": "secret", "Secrets": [
+                {"RuleID": "github-pat", "Category": "GitHub", "Title": "GitHub Personal Access Token",
+                 "Severity": "CRITICAL", "StartLine": 3, "Match": "TOKEN = \"****\""},
+                {"RuleID": "jwt-token", "Category": "JWT", "Title": "JWT token", "Severity": "MEDIUM",
+                 "StartLine": 9},
+            ]},
+            {"Target": "docs/example.md", "Class": "secret",
+             "ExperimentalModifiedFindings": [{"Type": "secret", "Status": "ignored", "Finding": {}}]},
+        ]
+    )  # fmt: skip
+    config = scan_report.trivy_config(report)
+    assert [(f.rule, f.where, f.severity) for f in config.blocking] == [
+        ("github-pat", "app/settings.py:3", "CRITICAL"),
+        ("jwt-token", "app/settings.py:9", "MEDIUM"),  # a secret blocks whatever its severity
+    ]
+    assert config.blocking[0].title == "secret: GitHub Personal Access Token"
+    assert (config.failed, config.skipped) == (2, 1)
+    path = write(tmp_path / "tc.json", report)
+    assert scan_report.main(["--trivy-config", str(path), "--gate"]) == 1
+
+
+def test_only_the_named_reports_are_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`make scan` has no image to scan: it names two reports, and the image's is not missing."""
+    config = write(tmp_path / "tc.json", trivy([{"Target": "x.tf", "MisconfSummary": {"Successes": 5}}]))
+    output = tmp_path / "scan.md"
+    assert scan_report.main(["--trivy-config", str(config), "--gate", "--output", str(output)]) == 0
+    assert "Trivy image" not in output.read_text()
+    assert "0 missing report(s)" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_info:
+        scan_report.main(["--gate"])
+    assert exit_info.value.code == 2
+    assert "name at least one report" in capsys.readouterr().err
+
+
 def test_a_long_scan_summary_is_cut_to_the_limit(tmp_path: Path) -> None:
     many = trivy([{"Target": "img", "Vulnerabilities": [
         {"VulnerabilityID": f"CVE-2026-{n:05d}", "PkgName": "p" * 50, "InstalledVersion": "1", "FixedVersion": "2",

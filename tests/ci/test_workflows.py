@@ -106,7 +106,7 @@ def test_zizmor_finds_nothing() -> None:
 def test_zizmor_catches_a_broken_copy(broken: Path) -> None:
     ci = broken / ".github" / "workflows" / "ci.yml"
     edit(ci, "        with:\n          persist-credentials: false\n", "\n")
-    edit(ci, "        run: make lint", '        run: echo "${{ github.event.pull_request.title }}"')
+    edit(ci, "        run: make check", '        run: echo "${{ github.event.pull_request.title }}"')
     edit(broken / ".github" / "dependabot.yml", "default-days: 7", "default-days: 1")
     result = zizmor(broken)
     output = result.stdout + result.stderr
@@ -141,7 +141,7 @@ BREAKAGES = [
     ),
     (
         invariants.trivy_action_is_recent,
-        "ci.yml",
+        "deploy.yml",
         "aquasecurity/trivy-action@ed142fd0673e97e23eac54620cfb913e5ce36c25 # v0.36.0",
         "aquasecurity/trivy-action@57a97c7e7821a5776cebc9bb87c984fa69cba8f1 # v0.35.0",
         "v0.36.0 or later",
@@ -253,7 +253,14 @@ BREAKAGES = [
         'on:\n  push:\n    branches: [main, "release/**"]\n',
         "not pushes to main only",
     ),
-    (invariants.make_targets_exist, "ci.yml", "run: make lint", "run: make lint-all", "make lint-all"),
+    (invariants.make_targets_exist, "ci.yml", "run: make check", "run: make check-all", "make check-all"),
+    (
+        invariants.make_targets_exist,
+        "ci.yml",
+        "run: make .venv-checkov/.installed .venv-trivy/.installed",
+        "run: make .venv-checkov/.installed .vnv-trivy/.installed",
+        "make .vnv-trivy/.installed",
+    ),
     (
         invariants.python_commands_exist,
         "_deploy.yml",

@@ -2,9 +2,11 @@
 
 It records every call (one JSON argv per line in $FAKE_DOCKER_DIR/calls.jsonl) and imitates just
 enough for tools/image.sh: `info` succeeds unless FAKE_DOCKER_DAEMON=down, `buildx build` remembers
-its build args, `run --detach --publish 127.0.0.1:P:8080 IMAGE` starts tests/image/fake_rie.py on P
-with the APP_VERSION the build was given (as the image's ENV would), and `rm --force` stops it.
-FAKE_RIE_BREAK_ROUTE=/hello makes the emulator answer that route wrongly.
+its build args, `run --detach --publish 127.0.0.1:P:8080 IMAGE` starts what the image's entry point
+runs, without the image: the real runtime client (awslambdaric) with the handler of this checkout,
+behind the emulator's invocation endpoint on P (`python -m tools.runtime_api`), with the APP_VERSION
+the build was given (as the image's ENV would); `rm --force` stops it. FAKE_RIE_BREAK_ROUTE=/hello
+runs tests/image/broken_handler.py instead, which answers that route wrongly.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def main(argv: list[str]) -> int:
@@ -44,13 +46,11 @@ def main(argv: list[str]) -> int:
             print(f"fake docker: refusing to publish {published} (loopback :8080 only)", file=sys.stderr)
             return 125
         build_args = json.loads((state / "build-args.json").read_text())
-        extra = (
-            ["--break-route", os.environ["FAKE_RIE_BREAK_ROUTE"]]
-            if "FAKE_RIE_BREAK_ROUTE" in os.environ
-            else []
-        )
+        broken = "FAKE_RIE_BREAK_ROUTE" in os.environ
+        handler = "tests.image.broken_handler.handler" if broken else "app.handler.handler"
         process = subprocess.Popen(
-            [sys.executable, str(HERE / "fake_rie.py"), "--port", port, *extra],
+            [sys.executable, "-m", "tools.runtime_api", "--port", port, "--handler", handler],
+            cwd=ROOT,
             env={**os.environ, "APP_VERSION": build_args.get("APP_VERSION", "")},
             stdout=(state / "container.log").open("wb"),
             stderr=subprocess.STDOUT,
@@ -65,7 +65,8 @@ def main(argv: list[str]) -> int:
     if command == ["rm"]:
         pid_file = state / "container.pid"
         if pid_file.exists():
-            os.kill(int(pid_file.read_text()), signal.SIGTERM)
+            # The whole "container": the endpoint and the runtime client it started.
+            os.killpg(int(pid_file.read_text()), signal.SIGTERM)
             pid_file.unlink()
         return 0
     print(f"fake docker: unsupported command {argv}", file=sys.stderr)

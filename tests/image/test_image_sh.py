@@ -3,14 +3,18 @@
 There is no Docker engine on these machines, so: (1) with no engine both commands must say so in one
 line and exit non-zero; (2) with a recording stand-in for `docker` (tests/image/fake_docker.py) the
 script's own logic runs end to end: the buildx command it builds, the loopback-only emulator port,
-the API Gateway 2.0 invocations and their checks, clean-up, and failure on a wrong answer. The real
-build and the real emulator inside the image run where Docker exists (`make image-test`, CI).
+the API Gateway 2.0 invocations and their checks, clean-up, and failure on a wrong answer. Behind
+the fake `docker run` is what the image's entry point runs, without the image: the real runtime
+client with this checkout's handler, behind the emulator's invocation endpoint
+(`python -m tools.runtime_api`). The real build and the real emulator inside the image run where
+Docker exists (`make image-test`, CI).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -134,6 +138,17 @@ def test_test_runs_the_image_on_loopback_and_checks_every_answer(tmp_path: Path)
     assert "--read-only" in run_call  # Lambda's filesystem is read-only but for /tmp
     assert recorded[-1][:2] == ["rm", "--force"]  # the container is removed afterwards
     assert not (state / "container.pid").exists()
+    # The "container" ran the handler under the real runtime client: one access line per check,
+    # each under the request id the Runtime API handed the client.
+    log = [
+        json.loads(line)
+        for line in (state / "container.log").read_text().splitlines()
+        if line.startswith("{")
+    ]
+    access = [record for record in log if record.get("event") == "request"]
+    assert len(access) == 5
+    assert all(re.fullmatch(r"[0-9a-f-]{36}", record["lambda_request_id"]) for record in access)
+    assert access[0]["cold_start"] is True
 
 
 def test_test_fails_on_a_wrong_answer_and_shows_the_container_output(tmp_path: Path) -> None:

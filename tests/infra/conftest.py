@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tools.terraform import LOCK_FILE, copy_configurations
+
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = ("api-gateway", "ecr", "github-oidc", "kms-key", "lambda", "monitoring")
 CONFIGS = (*(f"modules/{name}" for name in MODULES), "examples/complete", "examples/custom-domain")
@@ -48,13 +50,9 @@ def run_all(
 
 
 def copy_tree(destination: Path) -> Path:
-    """Copy modules/ and examples/ (without local Terraform leftovers) under `destination`."""
-    ignore = shutil.ignore_patterns(
-        ".terraform", ".terraform.lock.hcl", "*.tfstate", "*.tfstate.*", "*.tfplan"
-    )
-    for part in ("modules", "examples"):
-        shutil.copytree(ROOT / part, destination / part, ignore=ignore)
-    return destination
+    """Copy modules/ and examples/ (without local Terraform leftovers) under `destination`; the
+    example keeps its committed .terraform.lock.hcl, as Terraform would read it there."""
+    return copy_configurations(ROOT, destination)
 
 
 @pytest.fixture(scope="session")
@@ -71,8 +69,13 @@ def tf_workspace(
 ) -> Path:
     """A copy of modules/ and examples/ with every configuration initialised (one init each)."""
     root = copy_tree(tmp_path_factory.mktemp("tf-workspace"))
+    # A committed lock file must hold as it is: -lockfile=readonly fails on any change it would need.
     jobs = {
-        config: ([terraform_bin, "init", "-backend=false", "-input=false", "-no-color"], root / config)
+        config: (
+            [terraform_bin, "init", "-backend=false", "-input=false", "-no-color"]
+            + (["-lockfile=readonly"] if (root / config / LOCK_FILE).exists() else []),
+            root / config,
+        )
         for config in CONFIGS
     }
     for config, result in run_all(jobs, tf_env).items():

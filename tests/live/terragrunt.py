@@ -137,8 +137,8 @@ class HclFile:
         for group in (self.includes, self.dependencies, self.generate):
             for block in group.values():
                 found.extend(block.values())
-        for block in (self.remote_state, self.exclude):
-            found.extend((block or {}).values())
+        for optional in (self.remote_state, self.exclude):
+            found.extend((optional or {}).values())
         found.extend(text for text in (self.inputs, self.dependency_paths) if text)
         return found
 
@@ -488,13 +488,13 @@ def load_unit(
         if "source" in parsed.terraform:
             source = owner_rewrite(index, included, parsed.terraform["source"])
         if parsed.remote_state is not None:
-            remote_state = _object(parsed.remote_state, lambda t, i=index, p=included: owner_rewrite(i, p, t))
+            remote_state = _object(parsed.remote_state, functools.partial(owner_rewrite, index, included))
         if parsed.exclude is not None:
-            exclude = _object(parsed.exclude, lambda t, i=index, p=included: owner_rewrite(i, p, t))
+            exclude = _object(parsed.exclude, functools.partial(owner_rewrite, index, included))
         if parsed.dependency_paths is not None:  # `dependencies` paths concatenate across includes
             dependency_paths.append(owner_rewrite(index, included, parsed.dependency_paths))
         for label, block in parsed.generate.items():
-            generate[label] = _object(block, lambda t, i=index, p=included: owner_rewrite(i, p, t))
+            generate[label] = _object(block, functools.partial(owner_rewrite, index, included))
         for label, block in parsed.dependencies.items():
             dependencies[label] = (index, included, block)
         for key, text in parsed.attributes.items():
@@ -638,7 +638,8 @@ def backend_tf(unit: Unit) -> str:
 def tf_var_env(inputs: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, None]]:
     """TF_VAR_* variables as Terragrunt sets them (strings verbatim, others JSON), and the null inputs
     it writes to a .auto.tfvars.json file instead (ToTerraformEnvVars in internal/runner/run)."""
-    variables, nulls = {}, {}
+    variables: dict[str, str] = {}
+    nulls: dict[str, None] = {}
     for name, value in inputs.items():
         if value is None:
             nulls[name] = None

@@ -32,6 +32,7 @@ from tools import emulator
 from tools.rehearse import calls as capture
 from tools.rehearse import iam, rules
 from tools.rehearse.calls import Call
+from tools.terraform import LOCK_FILE
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -182,7 +183,7 @@ class Rehearsal:
         with self.lock:
             made = self.clients.get((service, key))
             if made is None:
-                made = boto3.client(
+                made = boto3.client(  # type: ignore[call-overload]  # a service name chosen at run time
                     service,
                     endpoint_url=self.endpoint,
                     region_name=REGION,
@@ -254,10 +255,10 @@ class Rehearsal:
             decision = iam.evaluate(federated, request, trust, "trust policy", kind="trust")
             step.calls += 1
             if not decision.allowed:
-                token = iam.Principal(
+                presenter = iam.Principal(
                     f"a GitHub token in the {subject_format} format ({sub})", provider, account
                 )
-                step.denied.append(iam.message(token, request, decision))
+                step.denied.append(iam.message(presenter, request, decision))
         # Tokens that must be refused: another repository, and (deploy role) another branch.
         owner, repo = self.github.repository.split("/")
         other = GitHub(f"{owner}/{repo}-fork", "1", "2")
@@ -461,7 +462,9 @@ class Rehearsal:
         (module / ".terragrunt-null-vars.auto.tfvars.json").write_text(json.dumps(nulls))
         if not (module / ".terraform").is_dir():
             with self.init_lock:  # the provider plugin cache is not safe for concurrent installs
-                init = run(["terraform", "init", "-input=false", "-no-color"], module, run_env)
+                # readonly: the committed lock file must hold as it is (version and hashes).
+                readonly = ["-lockfile=readonly"] if (module / LOCK_FILE).exists() else []
+                init = run(["terraform", "init", "-input=false", "-no-color", *readonly], module, run_env)
             made += capture.terraform_calls(log.read_text()) if log.exists() else []
             log.unlink(missing_ok=True)
             if init.returncode != 0:
@@ -527,10 +530,14 @@ class Rehearsal:
         shutil.copytree(
             base, cache, ignore=shutil.ignore_patterns(".terraform*", "tests"), dirs_exist_ok=True
         )
-        module = cache / sub
+        module: Path = cache / sub
         for generated in evaluated.value["generate"].values():
             (module / generated["path"]).write_text(generated["contents"])
         (module / evaluated.value["remote_state"]["generate"]["path"]).write_text(tg.backend_tf(evaluated))
+        # Terragrunt copies the unit's lock file into its cache (and back after init).
+        lock = self.tree / "live" / env / unit / LOCK_FILE
+        if lock.exists():
+            shutil.copy(lock, module / LOCK_FILE)
         return module
 
     def apply(self, step: Step, session: Session, env: str, units: list[str], extra: dict[str, str]) -> None:
@@ -910,7 +917,8 @@ def copy_tree(root: Path, dest: Path) -> None:
     """root.hcl, live/ and modules/ (what Terragrunt reads) into dest."""
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy2(root / "root.hcl", dest / "root.hcl")
-    ignore = shutil.ignore_patterns(".terragrunt-cache", ".terraform*", "tests", "*.tfstate*")
+    # The units' committed .terraform.lock.hcl files come along: Terragrunt copies each into its cache.
+    ignore = shutil.ignore_patterns(".terragrunt-cache", ".terraform", "tests", "*.tfstate*")
     shutil.copytree(root / "live", dest / "live", ignore=ignore)
     shutil.copytree(root / "modules", dest / "modules", ignore=ignore)
 
