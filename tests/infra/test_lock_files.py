@@ -1,4 +1,4 @@
-"""The committed .terraform.lock.hcl files: one per root configuration (examples/complete and each
+"""The committed .terraform.lock.hcl files: one per root configuration (each example and each
 Terragrunt unit), tracked by git, the same in both environments, and what
 `python -m tools.terraform lock` writes.
 
@@ -34,7 +34,9 @@ def pins(path: Path) -> tuple[str, str, set[str]]:
 def test_every_root_configuration_commits_its_lock_file() -> None:
     targets = lock_targets()
     units = sorted(path.parent for path in (ROOT / "live").glob("*/*/terragrunt.hcl"))
-    assert sorted(targets) == sorted([ROOT / "examples" / "complete", *units])
+    examples = sorted(path.parent for path in (ROOT / "examples").glob("*/main.tf"))
+    assert ROOT / "examples" / "custom-domain" in examples
+    assert sorted(targets) == sorted([*examples, *units])
     for target in targets:
         path = target / LOCK_FILE
         assert path.is_file(), f"{path.relative_to(ROOT)} is missing: run python -m tools.terraform lock"
