@@ -9,11 +9,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import structlog
-from mangum import Mangum
-from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
+from app import deferred
 
-from app.main import app
+# What the libraries import for paths a Lambda request never takes runs only if used: app/deferred.py.
+with deferred.imports():
+    import structlog
+    from mangum import Mangum
+    from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
+
+    from app.main import app
 
 # Problem bodies are text too: without this Mangum would base64-encode them.
 adapter = Mangum(app, lifespan="off", text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, "application/problem+json"])
