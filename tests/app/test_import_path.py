@@ -160,6 +160,12 @@ def package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     (root / "broken.py").write_text(
         "import deferme\ndeferme.runs.append('broken')\nraise RuntimeError('boom')\n"
     )
+    (root / "cycle_a.py").write_text(
+        "import deferme\ndeferme.runs.append('a')\nimport deferme.cycle_b\nVALUE = 1\n"
+    )
+    (root / "cycle_b.py").write_text(
+        "import deferme.cycle_a\ntry:\n    SEEN = deferme.cycle_a.VALUE\nexcept AttributeError:\n    SEEN = None\n"
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     yield root
     for name in [name for name in sys.modules if name == "deferme" or name.startswith("deferme.")]:
@@ -201,6 +207,14 @@ def test_a_deferred_module_that_fails_fails_when_used_and_is_not_left_imported(p
     with pytest.raises(RuntimeError, match="boom"):
         _ = deferme.broken.anything
     assert "deferme.broken" not in sys.modules
+
+
+def test_a_deferred_module_used_while_it_runs_is_partial_as_in_a_circular_import(package: Path) -> None:
+    with deferred.imports(deferred=["deferme.cycle_a"], hidden=[]):
+        import deferme.cycle_a
+    assert deferme.cycle_a.VALUE == 1
+    assert deferme.cycle_b.SEEN is None  # read before VALUE was set: an AttributeError, as without deferral
+    assert deferme.runs == ["a"]
 
 
 def test_imports_after_the_block_and_modules_imported_before_it_are_ordinary(package: Path) -> None:
