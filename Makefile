@@ -71,8 +71,8 @@ image-test: ## Run the image under the Runtime Interface Emulator and invoke it 
 promote: $(VENV)/.installed ## Carry dev's pinned values into prod: make promote FROM=dev TO=prod
 	$(PY) -m tools.promote --from "$(FROM)" --to "$(TO)"
 
-pin: $(VENV)/.installed ## Pin an image digest in one environment: make pin ENV=dev IMAGE=<repo>@sha256:... [VERSION=...]
-	$(PY) -m tools.promote --pin "$(ENV)" --image "$(IMAGE)" $(if $(VERSION),--app-version "$(VERSION)")
+pin: $(VENV)/.installed ## Pin an image digest and/or memory size: make pin ENV=dev IMAGE=<repo>@sha256:... [VERSION=...] [MEMORY=MB]
+	$(PY) -m tools.promote --pin "$(ENV)" $(if $(IMAGE),--image "$(IMAGE)") $(if $(VERSION),--app-version "$(VERSION)") $(if $(MEMORY),--memory-size "$(MEMORY)")
 
 lock: $(VENV)/.installed ## Re-resolve requirements.txt (hash-locked) from pyproject.toml
 	$(VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \

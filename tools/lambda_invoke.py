@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from tools.runtime_api import InitError, RuntimeAPI, lambda_environment, start_client
 
@@ -89,6 +89,15 @@ class Environment:
         self.output.close()
 
 
+def matches(function_arn: str, name: str, qualifier: str | None) -> bool:
+    """Whether a qualified function ARN belongs to function `name` (name or ARN) and `qualifier`."""
+    parts = function_arn.split(":")  # arn:aws:lambda:region:account:function:name[:qualifier]
+    own_name, own_qualifier = parts[6], (parts[7] if len(parts) > 7 else None)
+    wanted = name.split(":")
+    wanted_name = wanted[6] if len(wanted) > 6 else wanted[0]
+    return own_name == wanted_name and (qualifier is None or qualifier == own_qualifier)
+
+
 def stretch(memory_mb: int) -> float:
     """How much longer code runs with the CPU share Lambda gives `memory_mb` than on one full core."""
     return max(1.0, ONE_VCPU_MB / memory_mb)
@@ -130,6 +139,7 @@ class InvokeProxy:
         self.task_root = task_root
         self.json_logs = json_logs  # moto does not keep LoggingConfig: say here which format to write
         self.environments: dict[tuple[str, str], Environment] = {}
+        self.invoked: list[tuple[str, str | None]] = []  # (function, qualifier) of every Invoke, in order
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer((host, port), self._handler_class())
         self.server.daemon_threads = True
@@ -165,7 +175,11 @@ class InvokeProxy:
 
     def environment(self, config: dict[str, Any]) -> tuple[Environment, bool]:
         """The environment serving this version, and whether it was started now (a cold start)."""
-        key = (config["FunctionArn"], config.get("RevisionId") or "")
+        # A version's environments last as long as the version; a changed $LATEST gets new ones.
+        key = (
+            config["FunctionArn"],
+            f"{config.get('RevisionId')} {config.get('LastModified')} {config['MemorySize']}",
+        )
         with self.lock:
             found = self.environments.get(key)
             if found is not None and found.client.poll() is None:
@@ -187,6 +201,12 @@ class InvokeProxy:
             environment = Environment(runtime, client, output, started, int(config["MemorySize"]))
             self.environments[key] = environment
             return environment, True
+
+    def forget(self, name: str, qualifier: str | None) -> None:
+        """Stop the environments of a deleted function or version (a new one may reuse its number)."""
+        with self.lock:
+            for key in [k for k in self.environments if matches(k[0], name, qualifier)]:
+                self.environments.pop(key).stop()
 
     def invoke(self, config: dict[str, Any], payload: bytes, tail: bool) -> tuple[int, dict[str, str], bytes]:
         environment, cold = self.environment(config)
@@ -264,6 +284,7 @@ class InvokeProxy:
             def invoke(self, name: str, query: str) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 qualifier = parse_qs(query).get("Qualifier", [None])[0]
+                proxy.invoked.append((unquote(name), qualifier))
                 path = f"{INVOCATIONS}{name}/configuration"
                 if qualifier:
                     path += f"?Qualifier={quote(qualifier, safe='')}"
@@ -302,7 +323,14 @@ class InvokeProxy:
                 )
                 self.reply(status, headers, data)
 
-            do_GET = do_PUT = do_DELETE = do_HEAD = do_PATCH = forward
+            def do_DELETE(self) -> None:
+                parts = urlsplit(self.path)
+                if parts.path.startswith(INVOCATIONS) and parts.path.count("/") == 3:
+                    name = unquote(parts.path[len(INVOCATIONS) :])
+                    proxy.forget(name, parse_qs(parts.query).get("Qualifier", [None])[0])
+                self.forward()
+
+            do_GET = do_PUT = do_HEAD = do_PATCH = forward
 
             def reply(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
                 self.send_response(status)
