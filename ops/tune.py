@@ -408,10 +408,13 @@ def run(client: Any, name: str, sizes: Sequence[int], count: int, out: Print) ->
     published: list[str] = []
     results: list[SizeResult] = []
     out(f"tuning {name} ({architecture}, {original} MB now): {len(sizes)} size(s) x {count} invocation(s)")
+    current = original
     try:
         with terminate_as_interrupt():
             for memory_mb in sizes:
-                fn.set_memory(memory_mb)
+                if memory_mb != current:
+                    fn.set_memory(memory_mb)
+                    current = memory_mb
                 version = fn.publish(memory_mb)
                 if version in existing:
                     # Nothing changed since that version was published, so Lambda returned it: it is

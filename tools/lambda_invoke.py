@@ -41,12 +41,12 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from tools.runtime_api import InitError, RuntimeAPI, lambda_environment, start_client
+from tools.runtime_api import InitError, LoopbackServer, RuntimeAPI, lambda_environment, start_client
 
 ROOT = Path(__file__).resolve().parent.parent
 HANDLER = "app.handler.handler"
@@ -141,8 +141,7 @@ class InvokeProxy:
         self.environments: dict[tuple[str, str], Environment] = {}
         self.invoked: list[tuple[str, str | None]] = []  # (function, qualifier) of every Invoke, in order
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer((host, port), self._handler_class())
-        self.server.daemon_threads = True
+        self.server = LoopbackServer((host, port), self._handler_class())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property

@@ -61,7 +61,9 @@ class Invocation:
         return json.loads(self.payload)
 
 
-class _Server(ThreadingHTTPServer):
+class LoopbackServer(ThreadingHTTPServer):
+    """A threading HTTP server for stand-ins whose clients may be killed at any moment."""
+
     daemon_threads = True
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -81,7 +83,7 @@ class RuntimeAPI:
         self.init_failed = threading.Event()
         self.first_poll_at: float | None = None  # the client's first GET .../next: init is over
         self.polled = threading.Event()
-        self.server = _Server((host, port), self._handler_class())
+        self.server = LoopbackServer((host, port), self._handler_class())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
