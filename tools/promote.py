@@ -193,11 +193,15 @@ def pin(live: Path, name: str, image_uri: str, app_version: str | None) -> str:
     return write(target, with_pins(target, {"image_uri": image_uri, "app_version": app_version or ""}))
 
 
-def pin_memory(live: Path, name: str, memory_mb: int) -> str:
-    """Set `lambda_memory_size` in live/<name>/env.hcl; only that line changes."""
+def check_memory_size(memory_mb: int) -> None:
     low, high = MEMORY_RANGE
     if not low <= memory_mb <= high:
         raise PromoteError(f"--memory-size {memory_mb} is outside the {low}-{high} MB Lambda accepts")
+
+
+def pin_memory(live: Path, name: str, memory_mb: int) -> str:
+    """Set `lambda_memory_size` in live/<name>/env.hcl; only that line changes."""
+    check_memory_size(memory_mb)
     target = read(live, name)
     lines = target.text.splitlines(keepends=True)
     found = [n for n, line in enumerate(lines) if MEMORY_LINE.match(line.rstrip("\r\n"))]
@@ -250,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
             if args.app_version and not args.image:
                 command.error("--app-version goes with --image")
+            if args.memory_size is not None:
+                check_memory_size(args.memory_size)  # before the image is written: all or nothing
             diff = pin(args.live_dir, args.pin, args.image, args.app_version) if args.image else ""
             if args.memory_size is not None:
                 diff += pin_memory(args.live_dir, args.pin, args.memory_size)
