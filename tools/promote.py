@@ -184,37 +184,43 @@ def promote(live: Path, source_name: str, target_name: str) -> str:
     return write(target, with_pins(target, source.pins))
 
 
-def pin(live: Path, name: str, image_uri: str, app_version: str | None) -> str:
+def pin(
+    live: Path, name: str, image_uri: str | None, app_version: str | None, memory_mb: int | None = None
+) -> str:
+    """Pin an image (and its version) and/or a memory size in one environment: all or nothing."""
     target = read(live, name)
-    image = image_parts(image_uri, "--image")
-    if app_version is not None and not VERSION.match(app_version):
-        raise PromoteError(f"--app-version {app_version!r} must be 1-64 letters, digits and . _ + -")
-    check_pullable(live, image, target)
-    return write(target, with_pins(target, {"image_uri": image_uri, "app_version": app_version or ""}))
-
-
-def check_memory_size(memory_mb: int) -> None:
-    low, high = MEMORY_RANGE
-    if not low <= memory_mb <= high:
-        raise PromoteError(f"--memory-size {memory_mb} is outside the {low}-{high} MB Lambda accepts")
+    text = target.text
+    if image_uri is not None:
+        image = image_parts(image_uri, "--image")
+        if app_version is not None and not VERSION.match(app_version):
+            raise PromoteError(f"--app-version {app_version!r} must be 1-64 letters, digits and . _ + -")
+        check_pullable(live, image, target)
+        text = with_pins(target, {"image_uri": image_uri, "app_version": app_version or ""})
+    if memory_mb is not None:
+        text = with_memory_size(target, text, memory_mb)
+    return write(target, text)
 
 
 def pin_memory(live: Path, name: str, memory_mb: int) -> str:
-    """Set `lambda_memory_size` in live/<name>/env.hcl; only that line changes."""
-    check_memory_size(memory_mb)
-    target = read(live, name)
-    lines = target.text.splitlines(keepends=True)
+    """Set `lambda_memory_size` in live/<name>/env.hcl (what `ops tune --pin` writes)."""
+    return pin(live, name, None, None, memory_mb)
+
+
+def with_memory_size(environment: Environment, text: str, memory_mb: int) -> str:
+    low, high = MEMORY_RANGE
+    if not low <= memory_mb <= high:
+        raise PromoteError(f"--memory-size {memory_mb} is outside the {low}-{high} MB Lambda accepts")
+    lines = text.splitlines(keepends=True)
     found = [n for n, line in enumerate(lines) if MEMORY_LINE.match(line.rstrip("\r\n"))]
-    if len(found) != 1 or target.values.get(MEMORY_KEY) is None:
+    if len(found) != 1 or environment.values.get(MEMORY_KEY) is None:
         raise PromoteError(
-            f"{target.path} must set {MEMORY_KEY} in its locals once, on its own line: {MEMORY_KEY} = 512"
+            f"{environment.path} must set {MEMORY_KEY} in its locals once, on its own line: {MEMORY_KEY} = 512"
         )
-    line = lines[found[0]]
-    ending = line[len(line.rstrip("\r\n")) :]
-    match = MEMORY_LINE.match(line.rstrip("\r\n"))
+    line = lines[found[0]].rstrip("\r\n")
+    match = MEMORY_LINE.match(line)
     assert match is not None
-    lines[found[0]] = f"{match['head']}{memory_mb}{match['tail']}{ending}"
-    return write(target, "".join(lines))
+    lines[found[0]] = f"{match['head']}{memory_mb}{match['tail']}{lines[found[0]][len(line) :]}"
+    return "".join(lines)
 
 
 class Parser(argparse.ArgumentParser):
@@ -254,11 +260,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
             if args.app_version and not args.image:
                 command.error("--app-version goes with --image")
-            if args.memory_size is not None:
-                check_memory_size(args.memory_size)  # before the image is written: all or nothing
-            diff = pin(args.live_dir, args.pin, args.image, args.app_version) if args.image else ""
-            if args.memory_size is not None:
-                diff += pin_memory(args.live_dir, args.pin, args.memory_size)
+            diff = pin(args.live_dir, args.pin, args.image or None, args.app_version, args.memory_size)
             target = args.pin
         else:
             if not args.source or not args.target:

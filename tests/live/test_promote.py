@@ -199,7 +199,7 @@ REFUSALS = [
     ),
     pytest.param(
         edit("dev/env.hcl", "  lambda_memory_size          = 512\n", ""),
-        ["--pin", "dev", "--memory-size", "1024"],
+        ["--pin", "dev", "--image", DEV_IMAGE, "--memory-size", "1024"],
         "must set lambda_memory_size in its locals once",
         id="no-memory-line",
     ),
