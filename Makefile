@@ -14,7 +14,7 @@ PORT ?= 8000
 # Extra pytest arguments, e.g. `make test ARGS="-m 'not emulator'"`.
 ARGS ?=
 
-.PHONY: help run test lint fmt bench up down image image-test promote pin lock clean
+.PHONY: help run test lint fmt bench tune up down image image-test promote pin lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-12s %s\n", $$1, $$2}'
@@ -53,8 +53,17 @@ fmt: $(VENV)/.installed ## Format Python and Terraform in place
 	@for f in root.hcl $$(find live -name '*.hcl' -not -path '*/.terragrunt-cache/*'); do \
 	  terraform fmt - < "$$f" > "$$f.tmp" && mv "$$f.tmp" "$$f" || { rm -f "$$f.tmp"; exit 1; }; done
 
-bench: $(VENV)/.installed ## Cold-import and warm-invocation benchmarks, image runtime size
+bench: $(VENV)/.installed ## Cold start (under the runtime client), cold import, warm calls; image runtime size
 	$(PY) -m bench
+
+# The function of an environment is <project name>-<env> (live/project.hcl); FUNCTION overrides it.
+FUNCTION ?= lambda-api-$(ENV)
+tune: $(VENV)/.installed ## Measure a deployed function at several memory sizes: make tune ENV=dev [MEMORY=128,512] [N=10] [STRATEGY=cost] [PIN=1]
+	@test -n "$(ENV)" || { echo "make tune: name the environment, e.g. make tune ENV=dev" >&2; exit 2; }
+	@mkdir -p .local
+	$(PY) -m ops tune --function "$(FUNCTION)" $(if $(MEMORY),--memory "$(MEMORY)") $(if $(N),--invocations "$(N)") \
+	  $(if $(STRATEGY),--strategy "$(STRATEGY)") --json ".local/tune-$(FUNCTION).json" --svg ".local/tune-$(FUNCTION).svg" \
+	  $(if $(PIN),--pin "$(ENV)")
 
 up: $(VENV)/.installed ## Local stack: moto + examples/complete applied + API through the Lambda handler
 	$(PY) -m tools.stack up
