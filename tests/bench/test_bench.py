@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import cold_start, lambda_handlers
+from bench import cold_start, imports, lambda_handlers
 from bench.lambda_handlers import (
     FLASK,
     LEAN,
@@ -129,3 +129,18 @@ def test_the_candidates_are_the_four_the_comparison_needs() -> None:
     assert "APIGatewayHttpResolver" in lean
     assert "Logger" in lean
     assert "Metrics" in (ROOT / "bench" / "apps" / "powertools_app.py").read_text()
+
+
+def test_the_import_profile_sums_by_top_level_package() -> None:
+    times = {"starlette": 0.5, "starlette.routing": 1.0, "ssl": 2.0, "app.handler": 0.25}
+    assert imports.by_package(times) == [("ssl", 1, 2.0), ("starlette", 2, 1.5), ("app", 1, 0.25)]
+    text = imports.report(times, top=2)
+    assert text.splitlines()[0].startswith("4 modules, 3.8 ms in all")
+    assert "1 more packages" in text.splitlines()[-1]
+
+
+def test_the_import_profile_reads_importtime_output() -> None:
+    times = imports.self_times(ROOT, "app.config", {"PATH": "/usr/bin:/bin"}, runs=2)
+    assert "app.config" in times
+    assert "app" in times
+    assert all(ms >= 0 for ms in times.values())
