@@ -64,6 +64,7 @@ def results(ours: dict[str, float], others: dict[str, dict[str, float]]) -> Resu
         made.first_call[name] = [1.0]
         made.cpu[name] = [row["cold start"] / 2]
         made.imports[name] = [row["import"]]
+        made.import_cpu[name] = [row["import"] * 0.8]
         made.warm[name] = {"GET /hello": [row["GET /hello"]], "POST /echo": [row["POST /echo"]]}
     return made
 
