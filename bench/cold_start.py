@@ -25,7 +25,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from tools.runtime_api import InitError, RuntimeAPI, lambda_environment, start_client
 
@@ -97,7 +97,7 @@ def measure(
     )
 
 
-def tail(client: subprocess.Popen[bytes], output: Any) -> str:
+def tail(client: subprocess.Popen[bytes], output: IO[bytes]) -> str:
     client.kill()
     client.wait()
     output.seek(0)

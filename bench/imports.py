@@ -47,7 +47,7 @@ def self_times(root: Path, module: str, env: dict[str, str], runs: int = RUNS) -
 def by_package(times: dict[str, float]) -> list[tuple[str, int, float]]:
     """(top-level package, modules, milliseconds), most expensive first."""
     modules: collections.Counter[str] = collections.Counter()
-    cost: collections.Counter[str] = collections.Counter()
+    cost: dict[str, float] = collections.defaultdict(float)
     for name, ms in times.items():
         modules[name.split(".")[0]] += 1
         cost[name.split(".")[0]] += ms

@@ -228,7 +228,10 @@ def in_process(candidate: Candidate, root: Path, warm: bool) -> dict[str, float]
         output = err.read().decode(errors="replace")
     if completed.returncode != 0:
         raise RuntimeError(f"{candidate.name} failed in {root}:\n{output[-3000:]}")
-    return json.loads(next(line for line in output.splitlines() if line.startswith("RESULT "))[7:])
+    result: dict[str, float] = json.loads(
+        next(line for line in output.splitlines() if line.startswith("RESULT "))[7:]
+    )
+    return result
 
 
 def cold(candidate: Candidate, root: Path, runtime_dir: Path) -> cold_start.ColdStart:
@@ -291,14 +294,14 @@ def measure(
             results.cpu.setdefault(c.name, []).append(sample.cpu_ms)
         progress(f"  cold imports: {cold_runs} rounds")
         for c in rounds(chosen, cold_runs):
-            sample = in_process(c, roots[c.name], warm=False)
-            results.imports.setdefault(c.name, []).append(sample["import_ms"])
-            results.import_cpu.setdefault(c.name, []).append(sample["import_cpu_ms"])
+            imported = in_process(c, roots[c.name], warm=False)
+            results.imports.setdefault(c.name, []).append(imported["import_ms"])
+            results.import_cpu.setdefault(c.name, []).append(imported["import_cpu_ms"])
         progress(f"  warm calls: {warm_runs} rounds of {WARM_CALLS} calls per route")
         for c in rounds(chosen, warm_runs):
-            sample = in_process(c, roots[c.name], warm=True)
+            calls = in_process(c, roots[c.name], warm=True)
             for route in EVENTS:
-                results.warm.setdefault(c.name, {}).setdefault(route, []).append(sample[route])
+                results.warm.setdefault(c.name, {}).setdefault(route, []).append(calls[route])
     return results
 
 

@@ -101,7 +101,8 @@ def probe(tmp_path: Path, events: list[dict[str, Any]], handler: str | None = No
         check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(output.read_text())
+    report: dict[str, Any] = json.loads(output.read_text())
+    return report
 
 
 @pytest.fixture(scope="module")

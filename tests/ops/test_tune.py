@@ -407,9 +407,9 @@ def test_sizes_with_errors_are_never_recommended() -> None:
 
 
 def test_arm64_prices_apply_to_arm64_functions() -> None:
-    (result,) = [size(1024, 100.0)]
-    assert math.isclose(result.cost_per_million("arm64"), 0.20 + 0.0000133334 * 1.0 * 0.1 * 1e6)
-    assert math.isclose(result.cost_per_million("x86_64"), 0.20 + 0.0000166667 * 1.0 * 0.1 * 1e6)
+    result = size(1024, 100.0)
+    assert math.isclose(result.cost_per_million("arm64") or 0, 0.20 + 0.0000133334 * 1.0 * 0.1 * 1e6)
+    assert math.isclose(result.cost_per_million("x86_64") or 0, 0.20 + 0.0000166667 * 1.0 * 0.1 * 1e6)
 
 
 @pytest.mark.parametrize(
