@@ -34,6 +34,7 @@ from xml.sax.saxutils import escape
 import botocore.exceptions
 
 from ops import OpsError, aws
+from tools.lambda_events import http_event
 
 Print = Callable[[str], None]
 
@@ -58,8 +59,6 @@ REPORT = re.compile(
 
 def routes() -> list[tuple[str, dict[str, Any]]]:
     """The app's routes as API Gateway sends them, one event each (a fresh request id every call)."""
-    from tools.lambda_events import http_event
-
     return [
         ("GET /hello", http_event("GET", "/hello", query="name=tune")),
         (
@@ -378,8 +377,8 @@ def uninterrupted() -> Iterator[None]:
 
 def measure(fn: Function, memory_mb: int, version: str, count: int, out: Print) -> SizeResult:
     result = SizeResult(memory_mb, version)
-    events = routes()
     for number in range(count):
+        events = routes()  # a new request id for every invocation, as API Gateway gives
         route, event = events[number % len(events)]
         report, error = fn.invoke(version, event)
         if error:
