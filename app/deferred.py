@@ -5,7 +5,8 @@ module level for features this service never reaches on Lambda: asyncio imports 
 protocol for TLS connections; Starlette imports `http.client` (and with it the e-mail parser) for the
 reason phrase of an HTTPException raised without a detail, `html` for its debug traceback page,
 `http.cookies` for cookies and `hashlib` for file ETags; `tempfile` imports `shutil` (with bz2, lzma
-and zlib) to remove temporary directories.
+and zlib) to remove temporary directories; asyncio and subprocess import `signal` and `locale`, the
+e-mail utilities `calendar`, and socket `array`, each for work a request does not do.
 
 Inside `imports()`, those modules are imported as usual (same spec, same place in sys.modules and on
 their package) but their code runs at the first access to one of their attributes: `import ssl`
@@ -41,6 +42,10 @@ DEFERRED = (
     "html",  # Starlette's debug traceback page
     "hashlib",  # FileResponse ETags
     "shutil",  # tempfile's removal of temporary directories
+    "signal",  # asyncio's signal handlers and child watchers, subprocess
+    "locale",  # subprocess's text-mode encoding
+    "calendar",  # e-mail date parsing (email._parseaddr, before Python 3.13)
+    "array",  # socket's passing of file descriptors
 )
 CONSOLE_EXTRAS = ("rich", "colorama", "better_exceptions")
 

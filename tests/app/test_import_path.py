@@ -58,6 +58,10 @@ DENIED = {
     "shutil": "temporary directory removal, deferred",
     "bz2": "shutil's archives, deferred with it",
     "lzma": "shutil's archives, deferred with it",
+    "signal": "asyncio's signal handlers, deferred",
+    "locale": "subprocess's text encoding, deferred",
+    "calendar": "e-mail date parsing, deferred",
+    "array": "socket's file-descriptor passing, deferred",
 }
 JSON = {"content-type": "application/json"}
 ROUTES = [
@@ -254,6 +258,9 @@ def test_the_real_modules_work_when_used(tmp_path: Path) -> None:
         "assert http.cookies.SimpleCookie('a=b')['a'].value == 'b'\n"
         "assert html.escape('<') == '&lt;'\n"
         "import http.client; assert http.client.responses[404] == 'Not Found'\n"
+        "import signal, locale; assert signal.getsignal(signal.SIGINT) is not None\n"
+        "assert locale.getpreferredencoding(False)\n"
+        "import asyncio; assert asyncio.run(asyncio.sleep(0, 'ran')) == 'ran'\n"
         "print('ok')\n"
     )
     result = subprocess.run(
