@@ -372,7 +372,8 @@ def report(results: Results, cold_runs: int = COLD_RUNS, warm_runs: int = WARM_R
         lines.append(f"  vs {other:{width}}{cells}")
     lines += ["", "Targets:"]
     for target, value, met in verdicts(results):
-        lines.append(f"  [{'met' if met else 'MISSED'}] {target.label}: {value:.2f}x")
+        # Three decimals: a ratio a hair over its bound must not print as the bound itself.
+        lines.append(f"  [{'met' if met else 'MISSED'}] {target.label}: {value:.3f}x")
     return "\n".join(lines)
 
 

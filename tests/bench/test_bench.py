@@ -96,12 +96,12 @@ def test_a_target_over_its_ratio_is_missed_and_printed_so() -> None:
     text = report(results(ours, OTHERS), cold_runs=1, warm_runs=1)
     lines = [line.strip() for line in text.splitlines() if line.strip().startswith("[")]
     assert lines == [
-        "[MISSED] end-to-end cold start <= 1.00x powertools (lean): 1.01x",
-        "[met] end-to-end cold start <= 0.60x flask: 0.51x",
-        "[MISSED] cold import <= 1.00x powertools (lean): 1.02x",
-        "[MISSED] cold import <= 0.60x flask: 0.61x",
-        "[MISSED] warm GET /hello <= 0.75x powertools + metrics: 0.76x",
-        "[MISSED] warm POST /echo <= 1.00x powertools + metrics: 1.01x",
+        "[MISSED] end-to-end cold start <= 1.00x powertools (lean): 1.010x",
+        "[met] end-to-end cold start <= 0.60x flask: 0.505x",
+        "[MISSED] cold import <= 1.00x powertools (lean): 1.017x",
+        "[MISSED] cold import <= 0.60x flask: 0.610x",
+        "[MISSED] warm GET /hello <= 0.75x powertools + metrics: 0.760x",
+        "[MISSED] warm POST /echo <= 1.00x powertools + metrics: 1.010x",
     ]
 
 
