@@ -15,7 +15,7 @@ PORT ?= 8000
 # Extra pytest arguments, e.g. `make test ARGS="-m 'not emulator'"`.
 ARGS ?=
 
-.PHONY: help run test lint check fmt scan bench bench-load up down image image-test promote pin lock clean rehearse preflight
+.PHONY: help run test lint check fmt scan bench bench-load tune up down image image-test promote pin lock clean rehearse preflight
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-12s %s\n", $$1, $$2}'
@@ -79,11 +79,20 @@ scan: $(CHECKOV_VENV)/.installed $(TRIVY_VENV)/.installed ## Checkov and Trivy a
 	$(PYTHON) -m ci.scan_report --checkov results/checkov/results_json.json \
 	  --trivy-config results/trivy-config.json --output results/scan.md --gate
 
-bench: $(VENV)/.installed ## Cold-import and warm-invocation benchmarks, load on this machine, image size
+bench: $(VENV)/.installed ## Cold start (under the runtime client), cold import, warm calls, load on this machine; image size
 	$(PY) -m bench
 
 bench-load: $(VENV)/.installed ## Only the load benchmark: ops load against uvicorn and the Lambda handler
 	$(PY) -m bench.load
+
+# The function of an environment is <project name>-<env> (live/project.hcl); FUNCTION overrides it.
+FUNCTION ?= lambda-api-$(ENV)
+tune: $(VENV)/.installed ## Measure a deployed function at several memory sizes: make tune ENV=dev [MEMORY=128,512] [N=10] [STRATEGY=cost] [PIN=1]
+	@test -n "$(ENV)" || { echo "make tune: name the environment, e.g. make tune ENV=dev" >&2; exit 2; }
+	@mkdir -p .local
+	$(PY) -m ops tune --function "$(FUNCTION)" $(if $(MEMORY),--memory "$(MEMORY)") $(if $(N),--invocations "$(N)") \
+	  $(if $(STRATEGY),--strategy "$(STRATEGY)") --json ".local/tune-$(FUNCTION).json" --svg ".local/tune-$(FUNCTION).svg" \
+	  $(if $(PIN),--pin "$(ENV)")
 
 up: $(VENV)/.installed ## Local stack: moto + examples/complete (or EXAMPLE=custom-domain) applied + API through the Lambda handler
 	$(PY) -m tools.stack up $(if $(EXAMPLE),--example $(EXAMPLE))
@@ -100,8 +109,8 @@ image-test: ## Run the image under the Runtime Interface Emulator and invoke it 
 promote: $(VENV)/.installed ## Carry dev's pinned values into prod: make promote FROM=dev TO=prod
 	$(PY) -m tools.promote --from "$(FROM)" --to "$(TO)"
 
-pin: $(VENV)/.installed ## Pin an image digest in one environment: make pin ENV=dev IMAGE=<repo>@sha256:... [VERSION=...]
-	$(PY) -m tools.promote --pin "$(ENV)" --image "$(IMAGE)" $(if $(VERSION),--app-version "$(VERSION)")
+pin: $(VENV)/.installed ## Pin an image digest and/or memory size: make pin ENV=dev IMAGE=<repo>@sha256:... [VERSION=...] [MEMORY=MB]
+	$(PY) -m tools.promote --pin "$(ENV)" $(if $(IMAGE),--image "$(IMAGE)") $(if $(VERSION),--app-version "$(VERSION)") $(if $(MEMORY),--memory-size "$(MEMORY)")
 
 rehearse: $(VENV)/.installed ## The deploy path on a two-account emulator, every AWS call judged as IAM would
 	$(PY) -m tools.rehearse

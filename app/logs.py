@@ -6,8 +6,12 @@ Tracebacks are rendered without local variables, which can hold secrets.
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import structlog
 from structlog.tracebacks import ExceptionDictTransformer
@@ -24,6 +28,17 @@ def _service_adder(service: str) -> Processor:
     return add_service
 
 
+@functools.cache
+def _encoder(default: Callable[[Any], Any]) -> json.JSONEncoder:
+    return json.JSONEncoder(default=default)
+
+
+def _dumps(value: Any, *, default: Callable[[Any], Any]) -> str:
+    # json.dumps(value, default=default), which JSONRenderer calls, builds a JSONEncoder for every
+    # line; one encoder per fallback gives the same text at a fraction of the cost on every request.
+    return _encoder(default).encode(value)
+
+
 def configure(settings: Settings) -> None:
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -35,7 +50,7 @@ def configure(settings: Settings) -> None:
     if settings.log_format == "json":
         tracebacks = ExceptionDictTransformer(show_locals=False, use_rich=False)
         shared.append(structlog.processors.ExceptionRenderer(tracebacks))
-        renderer = structlog.processors.JSONRenderer()
+        renderer = structlog.processors.JSONRenderer(serializer=_dumps)
     else:
         renderer = structlog.dev.ConsoleRenderer(
             colors=sys.stdout.isatty(), exception_formatter=structlog.dev.plain_traceback
@@ -45,7 +60,9 @@ def configure(settings: Settings) -> None:
     structlog.configure(
         processors=[*shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        # One write per line: print() writes the newline separately, and the Lambda runtime's stdout
+        # flushes (a system call) after every write.
+        logger_factory=structlog.WriteLoggerFactory(sys.stdout),
         cache_logger_on_first_use=True,
     )
 

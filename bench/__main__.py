@@ -18,6 +18,11 @@ def main() -> None:
     print()
     print("== Image runtime closure ==")
     image.main()
+    from bench import imports
+
+    print()
+    print("== Lambda import path, by package ==")
+    imports.main()
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Command line: `python -m ops smoke|load|release|rollback|logs-check|preflight ...`.
+"""Command line: `python -m ops smoke|load|release|rollback|logs-check|preflight|tune ...`.
 
 Exit codes: 0 success; 1 a check failed (smoke, load thresholds, rolled-back or refused release,
 missing or malformed log lines, a failed preflight check); 2 bad input or environment (unreachable URL, unknown function or
@@ -312,6 +312,30 @@ def cmd_logs_check(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def cmd_tune(args: argparse.Namespace) -> int:
+    from ops import aws, tune
+
+    sizes = tune.memory_sizes(args.memory)
+    count = tune.invocation_count(args.invocations)
+    if args.pin:
+        tune.pin(args.pin, None, args.live_dir)  # a bad environment fails now, before anything changes
+    with json_output(args.json) as write_json:
+        tuning = tune.run(aws.client("lambda"), args.function, sizes, count, say)
+        print(tuning.table(args.strategy))
+        write_json(tuning.to_json(args.strategy))
+    if args.svg is not None:
+        try:
+            args.svg.write_text(tune.chart(tuning, args.strategy))
+        except OSError as exc:
+            raise OpsError(f"cannot write {args.svg}: {exc.strerror}") from None
+    best = tuning.recommend(args.strategy)
+    if best is None:
+        return 1
+    if args.pin:
+        print(tune.pin(args.pin, best.memory_mb, args.live_dir), end="")
+    return 0
+
+
 def cmd_preflight(args: argparse.Namespace) -> int:
     from ops import preflight
 
@@ -486,6 +510,28 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--env", required=True, help="the environment: a directory under live/ (dev, prod)")
     p.add_argument("--live-dir", type=Path, default=None, help=argparse.SUPPRESS)
     p.set_defaults(run=cmd_preflight)
+
+    p = commands.add_parser("tune", help="measure a function at several memory sizes and recommend one")
+    p.add_argument("--function", required=True)
+    p.add_argument(
+        "--memory",
+        default="128,256,512,1024,1769,3008",
+        metavar="MB,MB,...",
+        help="sizes to try, 128-10240 (default 128,256,512,1024,1769,3008)",
+    )
+    p.add_argument(
+        "--invocations", default="10", metavar="N", help="per size; the first is a cold start (default 10)"
+    )
+    p.add_argument(
+        "--strategy", choices=("cost", "speed", "balanced"), default="balanced", help="what to recommend for"
+    )
+    p.add_argument("--json", type=Path, metavar="FILE", help="write the measurements here")
+    p.add_argument("--svg", type=Path, metavar="FILE", help="draw duration and cost against memory here")
+    p.add_argument(
+        "--pin", metavar="ENV", help="write the recommended size into live/ENV/env.hcl (lambda_memory_size)"
+    )
+    p.add_argument("--live-dir", type=Path, help=argparse.SUPPRESS)
+    p.set_defaults(run=cmd_tune)
     return top
 
 

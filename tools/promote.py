@@ -3,10 +3,12 @@
     python -m tools.promote --from dev --to prod              # make promote FROM=dev TO=prod
     python -m tools.promote --pin dev --image URI [--app-version V]
                                                               # make pin ENV=dev IMAGE=URI [VERSION=V]
+    python -m tools.promote --pin dev --memory-size 1024      # make pin ENV=dev MEMORY=1024
 
 The pins are `image_uri` and `app_version` in live/<env>/env.hcl: what the environment runs, with git
 history as the deploy log. `--from/--to` copies every pin of one environment into another, `--pin`
-writes them into one. Only the pin lines change (the rest of the file stays byte for byte), the diff
+writes them into one. `--memory-size` sets the environment's `lambda_memory_size` (what `ops tune
+--pin` writes). Only the pin lines change (the rest of the file stays byte for byte), the diff
 is printed, and anything that would leave an unusable pin is refused with one line and exit status 1:
 no pinned image in the source, an image not named by digest, a missing environment, an image in
 another region, or a registry account the target may not pull from.
@@ -35,6 +37,11 @@ IMAGE = re.compile(
     r"/[a-z0-9]+(?:[._/-][a-z0-9]+)*@sha256:(?P<digest>[0-9a-f]{64})$"
 )
 VERSION = re.compile(r"^[A-Za-z0-9._+-]{1,64}$")
+MEMORY_KEY = "lambda_memory_size"
+MEMORY_LINE = re.compile(
+    r"^(?P<head>[ \t]*lambda_memory_size[ \t]*=[ \t]*)(?P<value>\d+)(?P<tail>[ \t]*(#.*)?)$"
+)
+MEMORY_RANGE = (128, 10240)  # what Lambda accepts, in MB
 # A pin as the tools write it: `<key> = "<value>"` on its own line, an optional comment after it.
 PIN_LINE = re.compile(
     r'^(?P<head>[ \t]*(?P<key>\w+)[ \t]*=[ \t]*)"(?P<value>[^"\\$%]*)"(?P<tail>[ \t]*(#.*)?)$'
@@ -177,13 +184,43 @@ def promote(live: Path, source_name: str, target_name: str) -> str:
     return write(target, with_pins(target, source.pins))
 
 
-def pin(live: Path, name: str, image_uri: str, app_version: str | None) -> str:
+def pin(
+    live: Path, name: str, image_uri: str | None, app_version: str | None, memory_mb: int | None = None
+) -> str:
+    """Pin an image (and its version) and/or a memory size in one environment: all or nothing."""
     target = read(live, name)
-    image = image_parts(image_uri, "--image")
-    if app_version is not None and not VERSION.match(app_version):
-        raise PromoteError(f"--app-version {app_version!r} must be 1-64 letters, digits and . _ + -")
-    check_pullable(live, image, target)
-    return write(target, with_pins(target, {"image_uri": image_uri, "app_version": app_version or ""}))
+    text = target.text
+    if image_uri is not None:
+        image = image_parts(image_uri, "--image")
+        if app_version is not None and not VERSION.match(app_version):
+            raise PromoteError(f"--app-version {app_version!r} must be 1-64 letters, digits and . _ + -")
+        check_pullable(live, image, target)
+        text = with_pins(target, {"image_uri": image_uri, "app_version": app_version or ""})
+    if memory_mb is not None:
+        text = with_memory_size(target, text, memory_mb)
+    return write(target, text)
+
+
+def pin_memory(live: Path, name: str, memory_mb: int) -> str:
+    """Set `lambda_memory_size` in live/<name>/env.hcl (what `ops tune --pin` writes)."""
+    return pin(live, name, None, None, memory_mb)
+
+
+def with_memory_size(environment: Environment, text: str, memory_mb: int) -> str:
+    low, high = MEMORY_RANGE
+    if not low <= memory_mb <= high:
+        raise PromoteError(f"--memory-size {memory_mb} is outside the {low}-{high} MB Lambda accepts")
+    lines = text.splitlines(keepends=True)
+    found = [n for n, line in enumerate(lines) if MEMORY_LINE.match(line.rstrip("\r\n"))]
+    if len(found) != 1 or environment.values.get(MEMORY_KEY) is None:
+        raise PromoteError(
+            f"{environment.path} must set {MEMORY_KEY} in its locals once, on its own line: {MEMORY_KEY} = 512"
+        )
+    line = lines[found[0]].rstrip("\r\n")
+    match = MEMORY_LINE.match(line)
+    assert match is not None
+    lines[found[0]] = f"{match['head']}{memory_mb}{match['tail']}{lines[found[0]][len(line) :]}"
+    return "".join(lines)
 
 
 class Parser(argparse.ArgumentParser):
@@ -200,6 +237,12 @@ def parser() -> Parser:
     parser.add_argument(
         "--app-version", help="with --pin: the image's version (default: derived from the digest)"
     )
+    parser.add_argument(
+        "--memory-size",
+        type=int,
+        metavar="MB",
+        help="with --pin: the function's memory size (lambda_memory_size)",
+    )
     parser.add_argument("--live-dir", type=Path, default=LIVE, help=argparse.SUPPRESS)
     return parser
 
@@ -211,17 +254,21 @@ def main(argv: list[str] | None = None) -> int:
         if args.pin is not None:
             if args.source is not None or args.target is not None:
                 command.error("--pin cannot be combined with --from/--to")
-            if not args.image:
-                raise PromoteError(f"--pin {args.pin} needs --image <repository url>@sha256:<digest>")
-            diff = pin(args.live_dir, args.pin, args.image, args.app_version)
+            if not args.image and args.memory_size is None:
+                raise PromoteError(
+                    f"--pin {args.pin} needs --image <repository url>@sha256:<digest> or --memory-size MB"
+                )
+            if args.app_version and not args.image:
+                command.error("--app-version goes with --image")
+            diff = pin(args.live_dir, args.pin, args.image or None, args.app_version, args.memory_size)
             target = args.pin
         else:
             if not args.source or not args.target:
                 raise PromoteError(
                     "name both environments: --from dev --to prod (make promote FROM=dev TO=prod)"
                 )
-            if args.image or args.app_version:
-                command.error("--image and --app-version go with --pin")
+            if args.image or args.app_version or args.memory_size is not None:
+                command.error("--image, --app-version and --memory-size go with --pin")
             diff = promote(args.live_dir, args.source, args.target)
             target = args.target
     except PromoteError as exc:

@@ -1,4 +1,4 @@
-"""The same two routes on AWS Lambda Powertools (event handler, logger, metrics): a comparison point."""
+"""The same two routes on AWS Lambda Powertools with its Metrics utility (EMF), as this app writes metrics."""
 
 import json
 from typing import Any

@@ -181,6 +181,30 @@ REFUSALS = [
     pytest.param(nothing, ["--pin", "dev"], "--pin dev needs --image", id="no-image"),
     pytest.param(
         nothing,
+        ["--pin", "dev", "--memory-size", "64"],
+        "--memory-size 64 is outside the 128-10240 MB",
+        id="memory-too-small",
+    ),
+    pytest.param(
+        nothing,
+        ["--pin", "dev", "--memory-size", "10241"],
+        "--memory-size 10241 is outside the 128-10240 MB",
+        id="memory-too-large",
+    ),
+    pytest.param(
+        nothing,
+        ["--pin", "dev", "--image", DEV_IMAGE, "--memory-size", "100"],
+        "--memory-size 100 is outside",
+        id="memory-refused-image-not-written",
+    ),
+    pytest.param(
+        edit("dev/env.hcl", "  lambda_memory_size          = 512\n", ""),
+        ["--pin", "dev", "--image", DEV_IMAGE, "--memory-size", "1024"],
+        "must set lambda_memory_size in its locals once",
+        id="no-memory-line",
+    ),
+    pytest.param(
+        nothing,
         ["--pin", "dev", "--image", DEV_IMAGE, "--app-version", 'x"; evil = "1'],
         "--app-version 'x\"; evil = \"1' must be",
         id="bad-version",
@@ -228,3 +252,27 @@ def test_the_command_line_as_make_runs_it(live: Path) -> None:
     assert usage.returncode == 2
     assert usage.stderr.count("\n") == 1
     assert "Traceback" not in refused.stderr + promoted.stderr + usage.stderr
+
+
+def test_pin_memory_size_changes_that_line_only(live: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = files(live)
+    assert run(live, "--pin", "dev", "--memory-size", "1024") == 0
+    after = files(live)
+    assert after["dev/env.hcl"].decode() == before["dev/env.hcl"].decode().replace(
+        "  lambda_memory_size          = 512\n", "  lambda_memory_size          = 1024\n"
+    )
+    assert {k: v for k, v in after.items() if k != "dev/env.hcl"} == {
+        k: v for k, v in before.items() if k != "dev/env.hcl"
+    }
+    changed = [line for line in capsys.readouterr().out.splitlines() if line[:1] in "+-"]
+    assert changed == [
+        "--- a/live/dev/env.hcl",
+        "+++ b/live/dev/env.hcl",
+        "-  lambda_memory_size          = 512",
+        "+  lambda_memory_size          = 1024",
+    ]
+    # An image and a memory size in one go, as `make pin ENV=dev IMAGE=... MEMORY=...` passes them.
+    assert run(live, "--pin", "dev", "--image", DEV_IMAGE, "--memory-size", "256") == 0
+    text = (live / "dev/env.hcl").read_text()
+    assert f'image_uri   = "{DEV_IMAGE}"' in text
+    assert "  lambda_memory_size          = 256\n" in text
