@@ -11,18 +11,14 @@ import binascii
 import logging
 from typing import Any
 
-from app import deferred
+import structlog
+from mangum import Mangum
+from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
+from mangum.handlers.utils import get_server_and_port
 
-# What the libraries import for paths a Lambda request never takes runs only if used: app/deferred.py.
-with deferred.imports():
-    import structlog
-    from mangum import Mangum
-    from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
-    from mangum.handlers.utils import get_server_and_port
-
-    from app.auth import subject_of
-    from app.main import app
-    from app.middleware import ENVELOPE_ERROR
+from app.auth import subject_of
+from app.main import app
+from app.middleware import ENVELOPE_ERROR
 
 # Problem bodies are text too: without this Mangum would base64-encode them.
 adapter = Mangum(app, lifespan="off", text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, "application/problem+json"])

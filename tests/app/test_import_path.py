@@ -2,8 +2,7 @@
 
 Every module on the Lambda import path runs on every cold start. `app.handler` is imported in a fresh
 interpreter that has all development packages installed, so an accidental import of one of them would
-succeed here and show up, and then serves each documented route. Modules that the libraries import
-for paths a Lambda request never takes are deferred by app/deferred.py; they must still not have run.
+succeed here and show up, and then serves each documented route.
 """
 
 from __future__ import annotations
@@ -11,14 +10,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import types
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from app import deferred
 from tools.lambda_events import http_event
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,30 +34,9 @@ DENIED = {
     "bench": "benchmarks",
     "boto3": "no AWS API calls on the request path",
     "botocore": "no AWS API calls on the request path",
-    # structlog's console renderer: what it would use to render for a terminal.
-    "rich": "console renderer: pretty tracebacks (about 90 modules where installed)",
-    "pygments": "console renderer, through rich",
-    "colorama": "console renderer: colours",
-    "better_exceptions": "console renderer: tracebacks",
-    # Imported by the libraries for paths a Lambda request never takes (app/deferred.py).
-    "ssl": "TLS, deferred",
-    "_ssl": "TLS, deferred",
-    "asyncio.sslproto": "TLS, deferred",
-    "http.client": "deferred until an HTTPException without a detail",
-    "email.parser": "http.client's header parser, deferred with it",
-    "email.feedparser": "http.client's header parser, deferred with it",
-    "email.message": "http.client's header parser, deferred with it",
-    "http.cookies": "cookies, deferred",
-    "html": "the debug traceback page, deferred",
-    "html.entities": "the debug traceback page, deferred",
-    "hashlib": "file ETags, deferred",
-    "shutil": "temporary directory removal, deferred",
-    "bz2": "shutil's archives, deferred with it",
-    "lzma": "shutil's archives, deferred with it",
-    "signal": "asyncio's signal handlers, deferred",
-    "locale": "subprocess's text encoding, deferred",
-    "calendar": "e-mail date parsing, deferred",
-    "array": "socket's file-descriptor passing, deferred",
+    # Not listed: rich, colorama and better_exceptions, which structlog imports for its console renderer
+    # where they are installed. They are installed here (development packages), not in the image's
+    # closure (requirements.txt alone), which tests/image/test_closure.py serves every route from.
 }
 JSON = {"content-type": "application/json"}
 ROUTES = [
@@ -116,7 +91,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def test_the_probe_environment_could_import_every_denied_package(report: dict[str, Any]) -> None:
     # Otherwise an import of one of them would fail instead of showing up, and prove nothing here.
-    assert report["installed"] == {"uvicorn": True, "httpx": True, "rich": True}
+    assert report["installed"] == {"uvicorn": True, "httpx": True}
     assert report["statuses"] == [200, 200, 400, 200, 200]
 
 
@@ -141,135 +116,3 @@ def test_a_local_only_import_on_the_lambda_path_fails_the_check(tmp_path: Path) 
     source = (ROOT / "app" / "handler.py").read_text()
     leaky = probe(tmp_path, ROUTES[:1], handler=source + "\nimport uvicorn  # a local-only import\n")
     assert denied(leaky["after_import"])["uvicorn"] == DENIED["uvicorn"]
-
-
-def test_without_the_deferral_the_check_fails(tmp_path: Path) -> None:
-    source = (ROOT / "app" / "handler.py").read_text()
-    undeferred = source.replace("with deferred.imports():", "if True:")
-    assert undeferred != source
-    found = denied(probe(tmp_path, ROUTES[:1], handler=undeferred)["after_import"])
-    assert {"ssl", "http.client", "rich", "html", "shutil"} <= set(found)
-
-
-# app/deferred.py on its own, with modules written for the test.
-
-
-@pytest.fixture
-def package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A package `deferme` with submodules that count how often their code ran."""
-    root = tmp_path / "deferme"
-    root.mkdir()
-    (root / "__init__.py").write_text("runs = []\n")
-    (root / "light.py").write_text("import deferme\ndeferme.runs.append('light')\nVALUE = 42\n")
-    (root / "user.py").write_text("import deferme.light\n\ndef read():\n    return deferme.light.VALUE\n")
-    (root / "broken.py").write_text(
-        "import deferme\ndeferme.runs.append('broken')\nraise RuntimeError('boom')\n"
-    )
-    (root / "cycle_a.py").write_text(
-        "import deferme\ndeferme.runs.append('a')\nimport deferme.cycle_b\nVALUE = 1\n"
-    )
-    (root / "cycle_b.py").write_text(
-        "import deferme.cycle_a\ntry:\n    SEEN = deferme.cycle_a.VALUE\nexcept AttributeError:\n    SEEN = None\n"
-    )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    yield root
-    for name in [name for name in sys.modules if name == "deferme" or name.startswith("deferme.")]:
-        del sys.modules[name]
-
-
-def test_a_deferred_module_is_imported_without_running_then_runs_once_when_used(package: Path) -> None:
-    with deferred.imports(deferred=["deferme.light"], hidden=[]):
-        import deferme.user
-
-    light = sys.modules["deferme.light"]
-    assert type(light) is deferred.DeferredModule
-    assert deferme.runs == []
-    assert light.__name__ == "deferme.light"  # what import statements read does not run it
-    assert light.__spec__ is not None
-    assert deferme.light is light  # set on its package, as any import does
-    assert deferme.user.read() == 42  # first use runs it...
-    assert type(light) is types.ModuleType
-    from deferme.light import VALUE
-
-    assert VALUE == 42
-    assert deferme.runs == ["light"]  # ...once
-    assert light.__loader__ is light.__spec__.loader
-    assert type(light.__loader__).__name__ == "SourceFileLoader"
-
-
-def test_a_deferred_module_runs_for_a_from_import_and_for_dir(package: Path) -> None:
-    with deferred.imports(deferred=["deferme.light"], hidden=[]):
-        import deferme.light
-    assert deferme.runs == []
-    assert "VALUE" in dir(deferme.light)
-    assert deferme.runs == ["light"]
-
-
-def test_a_deferred_module_that_fails_fails_when_used_and_is_not_left_imported(package: Path) -> None:
-    with deferred.imports(deferred=["deferme.broken"], hidden=[]):
-        import deferme.broken
-    assert deferme.runs == []
-    with pytest.raises(RuntimeError, match="boom"):
-        _ = deferme.broken.anything
-    assert "deferme.broken" not in sys.modules
-
-
-def test_a_deferred_module_used_while_it_runs_is_partial_as_in_a_circular_import(package: Path) -> None:
-    with deferred.imports(deferred=["deferme.cycle_a"], hidden=[]):
-        import deferme.cycle_a
-    assert deferme.cycle_a.VALUE == 1
-    assert deferme.cycle_b.SEEN is None  # read before VALUE was set: an AttributeError, as without deferral
-    assert deferme.runs == ["a"]
-
-
-def test_imports_after_the_block_and_modules_imported_before_it_are_ordinary(package: Path) -> None:
-    import deferme.light
-
-    with deferred.imports(deferred=["deferme.light", "deferme.user"], hidden=[]):
-        import deferme.light  # already imported: left as it is
-    import deferme.user  # after the block: ordinary
-
-    assert type(sys.modules["deferme.light"]) is types.ModuleType
-    assert type(sys.modules["deferme.user"]) is types.ModuleType
-    assert deferme.runs == ["light"]
-
-
-def test_a_hidden_module_is_not_found_inside_the_block_and_importable_after(package: Path) -> None:
-    with (
-        deferred.imports(deferred=[], hidden=["deferme"]),
-        pytest.raises(ModuleNotFoundError, match="not imported on the Lambda path"),
-    ):
-        import deferme
-    import deferme
-
-    assert deferme.runs == []
-
-
-def test_the_real_modules_work_when_used(tmp_path: Path) -> None:
-    # In a fresh interpreter: the deferred standard-library modules, used after the handler's
-    # imports, are the real ones (TLS context, a 404 through http.client, cookies, hashes).
-    code = (
-        f"import sys; sys.path.insert(0, {str(ROOT)!r}); import app.handler, types\n"
-        "import ssl, http.cookies, hashlib, html\n"
-        "assert type(ssl) is not types.ModuleType\n"
-        "assert ssl.create_default_context().verify_mode == ssl.CERT_REQUIRED\n"
-        "assert type(ssl) is types.ModuleType\n"
-        "assert hashlib.sha256(b'').hexdigest().startswith('e3b0c442')\n"
-        "assert http.cookies.SimpleCookie('a=b')['a'].value == 'b'\n"
-        "assert html.escape('<') == '&lt;'\n"
-        "import http.client; assert http.client.responses[404] == 'Not Found'\n"
-        "import signal, locale; assert signal.getsignal(signal.SIGINT) is not None\n"
-        "assert locale.getpreferredencoding(False)\n"
-        "import asyncio; assert asyncio.run(asyncio.sleep(0, 'ran')) == 'ran'\n"
-        "print('ok')\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-I", "-c", code],
-        env={"AWS_LAMBDA_FUNCTION_NAME": "import-path-test", "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.splitlines()[-1] == "ok"
