@@ -346,7 +346,9 @@ class Function:
 
 @contextmanager
 def terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM (a cancelled CI job) stops tuning the way Ctrl-C does: through the clean-up."""
+    """SIGTERM (a cancelled CI job) stops tuning the way Ctrl-C does: through the clean-up. SIGINT is
+    set too: a process started with SIGINT ignored (a shell's background job, some process
+    supervisors) inherits that, and Python then never raises KeyboardInterrupt for it."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -354,11 +356,12 @@ def terminate_as_interrupt() -> Iterator[None]:
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {number: signal.signal(number, interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 @contextmanager

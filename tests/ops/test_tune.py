@@ -283,6 +283,8 @@ def test_an_interruption_restores_the_size_and_removes_the_versions(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # As a shell's background job starts it: SIGINT ignored. tune must still stop on it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )  # fmt: skip
     try:
         # Wait until it is measuring (a temporary version published and being invoked), then interrupt.
