@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.image import instructions
+from shared.dockerfile import instructions
 
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tools.lambda_events import http_event
+from shared.events import http_event
 
 INVOCATIONS_PATH = "/2015-03-31/functions/function/invocations"
 

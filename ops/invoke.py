@@ -1,7 +1,7 @@
 """Requests to one published Lambda version, sent as API Gateway would send them.
 
 `VersionTransport` is an httpx transport: each request becomes an HTTP API payload 2.0 event
-(tools/lambda_events.py, the shape of AWS's documented sample), goes to the version with Lambda's
+(shared/events.py, the shape of AWS's documented sample), goes to the version with Lambda's
 Invoke API (`Qualifier` = the version number, never an alias), and the function's answer becomes the
 response. `ops release` runs its smoke checks through it, so every check reaches the new version:
 through the weighted alias nine in ten would reach the stable one. API Gateway itself (routes,
@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from ops import OpsError, aws
-from tools.lambda_events import http_event
+from shared.events import http_event
 
 # A host that never resolves (RFC 2606): the transport answers every request itself.
 BASE_URL = "https://version.lambda.invalid"

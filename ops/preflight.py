@@ -67,24 +67,14 @@ class Environment:
 
 
 def _locals(path: Path) -> dict[str, Any]:
-    import hcl2
-    from hcl2.utils import SerializationOptions
+    from shared.pins import PinError, hcl_locals
 
     try:
-        data = hcl2.loads(
-            path.read_text(),
-            serialization_options=SerializationOptions(
-                strip_string_quotes=True, with_comments=False, explicit_blocks=False
-            ),
-        )
+        return hcl_locals(path.read_text(), path)
     except OSError as exc:
         raise OpsError(f"cannot read {path}: {exc.strerror}") from None
-    except Exception as exc:  # python-hcl2 raises lark errors of several kinds
-        raise OpsError(f"{path} does not parse: {str(exc).splitlines()[0]}") from None
-    values: dict[str, Any] = {}
-    for block in data.get("locals", []):
-        values.update(block)
-    return values
+    except PinError as exc:
+        raise OpsError(str(exc)) from None
 
 
 def read(name: str, live: Path = LIVE) -> Environment:

@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import Receive, Scope, Send
 
-from tools.lambda_events import LambdaContext
+from shared.events import LambdaContext
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 TEXT_TYPES = ("text/", "application/json", "application/problem+json", "application/x-www-form-urlencoded")

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from app.endpoints import MAX_JSON_DEPTH
+from shared.events import http_event
 from tests.app.transports import Transport
-from tools.lambda_events import http_event
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 JSON = {"content-type": "application/json"}
@@ -116,7 +116,7 @@ INVOKE = """
 import json, sys
 sys.path.insert(0, {root!r})
 from app.handler import handler
-from tools.lambda_events import LambdaContext
+from shared.events import LambdaContext
 for line in sys.stdin:
     event = json.loads(line)
     try:

@@ -14,7 +14,7 @@ from urllib.parse import unquote
 
 from starlette.types import ASGIApp, Message
 
-from tools.lambda_events import LambdaContext, http_event
+from shared.events import LambdaContext, http_event
 
 
 @dataclass

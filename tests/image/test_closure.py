@@ -20,16 +20,9 @@ from typing import Any
 
 import pytest
 
-from bench.image import (
-    DOCKERFILE,
-    build_closure,
-    dockerfile_cmd,
-    instructions,
-    isolated_python,
-    lambda_like_env,
-    without_bytecode,
-)
-from tools.lambda_events import http_event
+from bench.image import build_closure, isolated_python, lambda_like_env, without_bytecode
+from shared.dockerfile import DOCKERFILE, dockerfile_cmd, instructions
+from shared.events import http_event
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = Path(__file__).with_name("closure_probe.py")

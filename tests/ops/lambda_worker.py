@@ -15,7 +15,7 @@ import sys
 import traceback
 from typing import Any
 
-from tools.lambda_events import LambdaContext
+from shared.events import LambdaContext
 
 
 def error_document(exc: BaseException) -> dict[str, Any]:
