@@ -27,6 +27,7 @@ from ops import OpsError, aws, release, signal, smoke
 from ops.cli import parser, smoke_probe
 from tests.ops.conftest import OpsRunner
 from tests.ops.lambda_standin import LambdaStandIn
+from tests.ops.mutants import real_app
 
 pytestmark = pytest.mark.emulator
 
@@ -179,11 +180,12 @@ def put_lambda_metrics(function: str, version: str, invocations: int, errors: in
     )
 
 
-# A short smoke for the tests that are about the metrics: three checks instead of the contract.
+# The smoke's checks of the app's document; a short smoke (four of them) for the tests about metrics.
+SMOKE_CHECKS = [c.name for c in smoke.first_checks() + smoke.checks(real_app().state.openapi)]
 QUICK_SMOKE = [
     arg
-    for check in smoke.check_names()
-    if check not in ("health", "hello", "echo")
+    for check in SMOKE_CHECKS
+    if check not in ("health", "openapi", "hello", "echo")
     for arg in ("--smoke-skip", check)
 ]
 
@@ -417,9 +419,9 @@ def test_a_healthy_canary_completes_and_every_smoke_request_reaches_the_new_vers
     assert run() == 0, run.out
     assert fn.alias() == ("3", {}, "ops: previous=1")
     # Before any traffic moved, then at the start of each of the three steps.
-    assert run.out.count("23 checks, all passed") == 4
+    assert run.out.count(f"{len(SMOKE_CHECKS)} checks, all passed") == 4
     reached = [(i.function, i.qualifier, i.version) for i in invoked.invocations]
-    assert reached == [(fn.name, "3", "3")] * 4 * 23
+    assert reached == [(fn.name, "3", "3")] * 4 * len(SMOKE_CHECKS)
     assert {i.path for i in invoked.invocations} >= {"/health", "/hello", "/echo", "/openapi.json"}
     # Each step lasted what it was planned to, on the fake clock.
     assert [(s.percent, s.watched, s.outcome) for s in run.journal.steps] == [
@@ -437,7 +439,7 @@ def test_the_new_versions_errors_mid_step_roll_back(invoked: LambdaStandIn, aws_
     assert run.fn.states == [("1", {}), ("1", {"2": 0.1}), ("1", {})]
     assert fn.alias() == ("1", {}, "ops: rolled back version 2")
     # 3 of the 20, and of the smoke's requests whichever fell in the same 10 s.
-    assert re.search(r"rolling back: version 2: 3 of 2[0-6] requests answered 5xx in the 10 s from", run.out)
+    assert re.search(r"rolling back: version 2: 3 of 2[0-8] requests answered 5xx in the 10 s from", run.out)
     canary = run.journal.steps[0]
     assert 30 <= canary.watched < 40  # the next check after the datapoint, not the end of the step
     assert run.journal.steps[1].outcome == "not reached"
