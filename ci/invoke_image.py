@@ -12,7 +12,6 @@ Standard library only, so it runs with any python3 on a CI runner.
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import sys
 import time
@@ -23,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared import contract
-from shared.events import http_event
+from shared.events import http_event, http_response
 
 INVOCATIONS_PATH = "/2015-03-31/functions/function/invocations"
 
@@ -119,11 +118,10 @@ def invoke(url: str, event: dict[str, Any], deadline: float) -> dict[str, Any]:
 
 def answer(result: dict[str, Any]) -> contract.Answer:
     """The HTTP answer API Gateway makes of a payload 2.0 result."""
-    raw = str(result.get("body") or "")
-    body = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode()
-    headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
-    status = result.get("statusCode")
-    return contract.Answer.of(status if isinstance(status, int) else 0, headers, body)
+    try:
+        return contract.Answer.of(*http_response(result))
+    except (ValueError, TypeError) as exc:  # a statusCode or body API Gateway could not use either
+        return contract.Answer(0, {}, f"unusable result: {exc}".encode())
 
 
 def check(case: Case, result: dict[str, Any]) -> list[str]:

@@ -46,11 +46,13 @@ class Failing(InvokeProxy):
 
     allowed = 2
 
-    def invoke(self, config: dict[str, Any], payload: bytes, tail: bool) -> tuple[int, dict[str, str], bytes]:
+    def invoke(
+        self, config: dict[str, Any], payload: bytes, tail: bool, caller: Any = None
+    ) -> tuple[int, dict[str, str], bytes]:
         if len(self.invoked) > self.allowed:
             body = json.dumps({"Type": "User", "message": "injected by the test"}).encode()
             return 400, {"x-amzn-ErrorType": "InvalidRequestContentException"}, body
-        return super().invoke(config, payload, tail)
+        return super().invoke(config, payload, tail, caller)
 
 
 @pytest.fixture(scope="module")
