@@ -22,8 +22,8 @@ from typing import Any
 import botocore.exceptions
 
 from ops import OpsError, aws
+from shared.pins import LIVE
 
-LIVE = Path(__file__).resolve().parent.parent / "live"
 ENVIRONMENT = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 IMAGE = re.compile(
     r"^(?P<account>[0-9]{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?"

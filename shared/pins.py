@@ -19,7 +19,8 @@ from typing import Any
 import hcl2
 from hcl2.utils import SerializationOptions
 
-LIVE = Path(__file__).resolve().parent.parent / "live"
+# The Terragrunt tree, from the repository root where make, CI and an installed `ops` run.
+LIVE = Path("live")
 PINS = ("image_uri", "app_version")
 ENVIRONMENT = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 IMAGE = re.compile(
