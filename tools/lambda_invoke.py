@@ -59,7 +59,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from tools.runtime_api import InitError, LoopbackServer, RuntimeAPI, lambda_environment, start_client
+from tools.runtime_api import InitError, RuntimeAPI, Served, lambda_environment, start_client
 
 ROOT = Path(__file__).resolve().parent.parent
 HANDLER = "app.handler.handler"
@@ -158,7 +158,7 @@ def report_line(request_id: str, metrics: dict[str, float], json_format: bool) -
     return line + "\n"
 
 
-class InvokeProxy:
+class InvokeProxy(Served):
     """Answers Invoke with the runtime client, forwards everything else to moto."""
 
     def __init__(
@@ -181,23 +181,16 @@ class InvokeProxy:
         self.invoked: list[tuple[str, str | None]] = []  # (function, qualifier) of every Invoke, in order
         self.invocations: list[Invocation] = []  # every invocation that ran, in order
         self.cloudwatch: dict[tuple[str, str], Any] = {}  # boto3 clients, by access key and region
-        self.draw = random.random
+        self.draw = random.random  # where an alias sends an invocation (traffic, not security)
         self.lock = threading.Lock()
-        self.server = LoopbackServer((host, port), self._handler_class())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__(self._handler_class(), host, port)
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def __enter__(self) -> InvokeProxy:
-        self.thread.start()
-        return self
+        return f"http://{self.address}"
 
     def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__exit__()
         self.stop_environments()
 
     def stop_environments(self) -> None:

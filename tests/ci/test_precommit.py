@@ -20,29 +20,17 @@ from tools.terraform import cli_env
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / ".pre-commit-config.yaml"
 
-WORKFLOW_OK_BUT_NO_TIMEOUT = """\
-name: no-timeout
-on: {pull_request: {}}
-permissions: {}
-jobs:
-  build:
-    runs-on: ubuntu-24.04
-    permissions: {}
-    steps:
-      - run: echo hello
-"""
-WORKFLOW_UNPINNED = """\
-name: unpinned
-on: {pull_request: {}}
-permissions: {}
-jobs:
-  build:
-    runs-on: ubuntu-24.04
-    permissions: {}
-    timeout-minutes: 5
-    steps:
-      - uses: actions/checkout@v4
-"""
+
+def workflow(name: str, job: str) -> str:
+    """A workflow of one job, valid but for what `job` (its last lines) says."""
+    head = f"name: {name}\non: {{pull_request: {{}}}}\npermissions: {{}}\njobs:\n  build:\n"
+    return head + "    runs-on: ubuntu-24.04\n    permissions: {}\n" + job
+
+
+WORKFLOW_OK_BUT_NO_TIMEOUT = workflow("no-timeout", "    steps:\n      - run: echo hello\n")
+WORKFLOW_UNPINNED = workflow(
+    "unpinned", "    timeout-minutes: 5\n    steps:\n      - uses: actions/checkout@v4\n"
+)
 BROKEN = {
     "app/lint.py": "import os\n",  # ruff check: F401
     "app/format.py": "x = {'a':1}\n",  # ruff format

@@ -99,6 +99,16 @@ def test_the_guide_edits_at_most_three_files_all_under_app() -> None:
             assert lines.count(edit.anchor.strip()) == 1, edit
 
 
+def test_the_code_it_adds_is_formatted_and_lint_clean(fork: Path) -> None:
+    ruff = Path(sys.executable).parent / "ruff"
+    files = sorted({edit.file for edit in edits(GUIDE.read_text())})
+    for command in (["format", "--check", "--diff"], ["check"]):
+        result = subprocess.run(
+            [str(ruff), *command, *files], cwd=fork, capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_the_contract_tests_cover_the_new_route(fork: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "tests/app/test_contract.py", "tests/app/test_openapi.py",

@@ -40,14 +40,9 @@ def probe(closure: Path, events: list[dict[str, Any]], tmp_path: Path) -> dict[s
     events_file.write_text(json.dumps(events))
     result = subprocess.run(
         [*isolated_python(), str(PROBE), str(closure), dockerfile_cmd(), str(events_file), str(output)],
-        env={**lambda_like_env(), "APP_VERSION": "closure-test"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise AssertionError(f"probe failed ({result.returncode}):\n{result.stderr[-3000:]}")
+        env={**lambda_like_env(), "APP_VERSION": "closure-test"}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, f"probe failed ({result.returncode}):\n{result.stderr[-3000:]}"
     return json.loads(output.read_text())
 
 

@@ -201,18 +201,11 @@ def refused(status: int, fragment: str, change: Callable[[Reply], Reply]) -> Cal
     return response
 
 
-def on_hello(change: Callable[[Sent], None]) -> Callable[[Sent], Reply | None]:
+def on(method: str, path: str, change: Callable[[Sent], None]) -> Callable[[Sent], Reply | None]:
+    """Change the requests to METHOD path before the app sees them."""
+
     def request(sent: Sent) -> Reply | None:
-        if sent.method == "GET" and sent.path == "/hello":
-            change(sent)
-        return None
-
-    return request
-
-
-def on_echo(change: Callable[[Sent], None]) -> Callable[[Sent], Reply | None]:
-    def request(sent: Sent) -> Reply | None:
-        if sent.method == "POST" and sent.path == "/echo":
+        if sent.method == method and sent.path == path:
             change(sent)
         return None
 
@@ -279,21 +272,23 @@ MUTANTS = {
     ),
     "hello-name-long-accepted": Mutant(
         "names of 65+ characters are cut to 64, not refused",
-        request=on_hello(lambda sent: sent.with_names(name[:64] for name in sent.names())),
+        request=on("GET", "/hello", lambda sent: sent.with_names(name[:64] for name in sent.names())),
     ),
     "hello-name-empty-accepted": Mutant(
         "an empty name is treated as no name",
-        request=on_hello(lambda sent: sent.with_names(name for name in sent.names() if name)),
+        request=on("GET", "/hello", lambda sent: sent.with_names(name for name in sent.names() if name)),
     ),
     "hello-name-chars-accepted": Mutant(
         "any characters are accepted in a name",
-        request=on_hello(
-            lambda sent: sent.with_names(re.sub(r"[^A-Za-z0-9 ._-]", "x", name) for name in sent.names())
+        request=on(
+            "GET",
+            "/hello",
+            lambda sent: sent.with_names(re.sub(r"[^A-Za-z0-9 ._-]", "x", name) for name in sent.names()),
         ),
     ),
     "hello-name-repeated-accepted": Mutant(
         "a repeated name takes the last value",
-        request=on_hello(lambda sent: sent.with_names(sent.names()[-1:])),
+        request=on("GET", "/hello", lambda sent: sent.with_names(sent.names()[-1:])),
     ),
     "echo-wrapped": Mutant(
         "echo wraps the value in an object",
@@ -301,12 +296,14 @@ MUTANTS = {
     ),
     "echo-charset-rejected": Mutant(
         "echo refuses application/json; charset=utf-8",
-        request=on_echo(
+        request=on(
+            "POST",
+            "/echo",
             lambda sent: (
                 sent.headers.update({"content-type": "text/plain"})
                 if ";" in sent.headers.get("content-type", "")
                 else None
-            )
+            ),
         ),
     ),
     "echo-empty-422": Mutant(
@@ -319,16 +316,20 @@ MUTANTS = {
     ),
     "echo-utf8-lenient": Mutant(
         "invalid UTF-8 is decoded with replacement characters",
-        request=on_echo(lambda sent: setattr(sent, "body", sent.body.decode("utf-8", "replace").encode())),
+        request=on(
+            "POST", "/echo", lambda sent: setattr(sent, "body", sent.body.decode("utf-8", "replace").encode())
+        ),
     ),
     "echo-depth-unchecked": Mutant(
         "nesting depth is not limited",
         response=lambda sent, r: with_body(sent, r) if r.status == 400 and b"deeper than" in r.body else r,
     ),
-    "echo-depth-off-by-one": Mutant("nesting of exactly 32 is refused", request=on_echo(nested_once_more)),
+    "echo-depth-off-by-one": Mutant(
+        "nesting of exactly 32 is refused", request=on("POST", "/echo", nested_once_more)
+    ),
     "echo-any-content-type": Mutant(
         "any content type is accepted",
-        request=on_echo(lambda sent: sent.headers.update({"content-type": "application/json"})),
+        request=on("POST", "/echo", lambda sent: sent.headers.update({"content-type": "application/json"})),
     ),
     "limit-unenforced": Mutant(
         "bodies over the stated limit are accepted (the app takes twice what its document says)",

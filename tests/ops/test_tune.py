@@ -212,17 +212,8 @@ def test_json_platform_records_are_read_too(
     fn: Function, through: Any, ops: OpsRunner, tmp_path: Path
 ) -> None:
     through("json")
-    run = ops(
-        "tune",
-        "--function",
-        fn.name,
-        "--memory",
-        "256",
-        "--invocations",
-        "2",
-        "--json",
-        str(tmp_path / "t.json"),
-    )
+    report = str(tmp_path / "t.json")
+    run = ops("tune", "--function", fn.name, "--memory", "256", "--invocations", "2", "--json", report)
     assert run.code == 0, run.err
     (result,) = json.loads((tmp_path / "t.json").read_text())["results"]
     assert result["cold"]["memory_mb"] == 256
@@ -235,17 +226,8 @@ def test_a_version_that_already_had_the_size_is_measured_and_kept(
 ) -> None:
     through()
     # Nothing changed since version 1 was published at 512 MB, so Lambda (and moto) hand back version 1.
-    run = ops(
-        "tune",
-        "--function",
-        fn.name,
-        "--memory",
-        "512",
-        "--invocations",
-        "1",
-        "--json",
-        str(tmp_path / "t.json"),
-    )
+    report = str(tmp_path / "t.json")
+    run = ops("tune", "--function", fn.name, "--memory", "512", "--invocations", "1", "--json", report)
     assert run.code == 0, run.err
     assert "version 1 already had this configuration" in run.out
     (result,) = json.loads((tmp_path / "t.json").read_text())["results"]
