@@ -34,7 +34,7 @@ from xml.sax.saxutils import escape
 import botocore.exceptions
 
 from ops import OpsError, aws
-from tools.lambda_events import http_event
+from shared.events import http_event
 
 Print = Callable[[str], None]
 
@@ -460,15 +460,15 @@ def restore(fn: Function, original: int, published: list[str], out: Print) -> No
 
 def pin(environment: str, memory_mb: int | None, live: Path | None = None) -> str:
     """Write `lambda_memory_size = memory_mb` into live/<environment>/env.hcl as `make pin` writes pins
-    (tools/promote.py); with None, only check that the environment can take it. Returns the diff."""
-    from tools import promote
+    (shared/pins.py); with None, only check that the environment can take it. Returns the diff."""
+    from shared import pins
 
     try:
         if memory_mb is None:
-            promote.read(live or promote.LIVE, environment)
+            pins.read(live or pins.LIVE, environment)
             return ""
-        diff = promote.pin_memory(live or promote.LIVE, environment, memory_mb)
-    except promote.PromoteError as exc:
+        diff = pins.pin_memory(live or pins.LIVE, environment, memory_mb)
+    except pins.PinError as exc:
         raise OpsError(str(exc)) from None
     return diff or f"live/{environment}/env.hcl already sets lambda_memory_size = {memory_mb}\n"
 
