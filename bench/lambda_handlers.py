@@ -33,7 +33,7 @@ from pathlib import Path
 
 from bench import cold_start
 from bench.image import compile_bytecode
-from shared.dockerfile import dockerfile_cmd
+from shared.dockerfile_parser import dockerfile_cmd
 from shared.events import http_event
 
 ROOT = Path(__file__).resolve().parent.parent

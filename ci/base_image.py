@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ci import failed
 from ci.github import step_outputs
-from shared.dockerfile import instructions
+from shared.dockerfile_parser import instructions
 
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 

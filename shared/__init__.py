@@ -3,7 +3,7 @@
 - `shared.events`: API Gateway HTTP API payload 2.0 events and a Lambda context (standard library only)
 - `shared.contract`: the API's generic rules and its route examples, read from its OpenAPI document
   (standard library only: the image check in CI runs with a bare python3)
-- `shared.dockerfile`: the Dockerfile's instructions and the handler its CMD names
+- `shared.dockerfile_parser`: the Dockerfile's instructions and the handler its CMD names
 - `shared.pins`: the pins of live/<env>/env.hcl (image, version, memory size), read and written
 - `shared.terragrunt`: enough of Terragrunt's evaluation to check the live tree without Terragrunt
 

@@ -44,7 +44,7 @@ def test_the_packages_keep_their_layers(tree: Path) -> None:
     [
         # ops used the env.hcl writer of tools/ before shared/pins.py held it.
         ("ops/tune.py", "from tools import promote", "layers:", "ops.tune -> tools.promote"),
-        # ci took the Dockerfile parser from bench/ before shared/dockerfile.py held it.
+        # ci took the Dockerfile parser from bench/ before shared/dockerfile_parser.py held it.
         ("ci/base_image.py", "from bench import image", "layers:", "ci.base_image -> bench.image"),
         ("ci/invoke_image.py", "from ops import smoke", "layers:", "ci.invoke_image -> ops.smoke"),
         ("shared/events.py", "import tools.emulator", "layers:", "shared.events -> tools.emulator"),

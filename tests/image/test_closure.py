@@ -23,7 +23,7 @@ import pytest
 from app.main import app
 from bench.image import build_closure, isolated_python, lambda_like_env, without_bytecode
 from ci import invoke_image
-from shared.dockerfile import DOCKERFILE, dockerfile_cmd, instructions
+from shared.dockerfile_parser import DOCKERFILE, dockerfile_cmd, instructions
 from shared.events import http_event
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,5 +1,8 @@
 """The repository's Dockerfile as the image check, the closure tests and the benchmark read it: its
-instructions, and the handler its final stage's CMD names."""
+instructions, and the handler its final stage's CMD names.
+
+Not named dockerfile.py: Checkov and Trivy take any file called `dockerfile.*` for a Dockerfile.
+"""
 
 from __future__ import annotations
 
