@@ -191,6 +191,7 @@ def cmd_release(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from ops import aws, release, signal
+    from ops.interrupt import terminate_as_interrupt
 
     canary = args.canary or []
     if canary != sorted(set(canary)):
@@ -237,7 +238,8 @@ def cmd_release(args: argparse.Namespace) -> int:
     if not (args.smoke or args.service):
         say("warning: no --smoke and no --service: nothing judges the new version itself")
     try:
-        return release.release(fn, plan, watch, say, journal=journal)
+        with terminate_as_interrupt():  # a cancelled CI job rolls back as Ctrl-C does
+            return release.release(fn, plan, watch, say, journal=journal)
     finally:
         if args.summary:
             append(args.summary, journal.markdown())

@@ -6,6 +6,9 @@ Invoke API (`Qualifier` = the version number, never an alias), and the function'
 response. `ops release` runs its smoke checks through it, so every check reaches the new version:
 through the weighted alias nine in ten would reach the stable one. API Gateway itself (routes,
 authorizers, throttling) is not in the path; the smoke through the API after the release covers it.
+In the authorizer's place, a request's bearer token (SMOKE_TOKEN) has its claims put into the event
+as the JWT authorizer would pass them, unverified, so a protected route answers as it will behind
+API Gateway; a request without a readable token gets no claims, and the app's own 401.
 
 Nothing is retried: a version that fails answers with an error, which is the finding.
 """
@@ -18,7 +21,7 @@ from typing import Any
 import httpx
 
 from ops import OpsError, aws
-from shared.events import EXECUTE_API_DOMAIN, http_response, request_event
+from shared.events import EXECUTE_API_DOMAIN, claim_texts, http_response, request_event, token_payload
 
 # A host that never resolves (RFC 2606): the transport answers every request itself.
 BASE_URL = "https://version.lambda.invalid"
@@ -31,9 +34,11 @@ class FunctionError(httpx.TransportError):
 def to_event(request: httpx.Request, body: bytes) -> dict[str, Any]:
     """The event API Gateway would send for the request, at the API's own endpoint (no mapping key)."""
     path, _, query = request.url.raw_path.decode("ascii").partition("?")
+    claims = token_payload(request.headers.get("authorization"))
     return request_event(
-        request.method, path, query, request.headers.multi_items(), body, domain_name=EXECUTE_API_DOMAIN
-    )
+        request.method, path, query, request.headers.multi_items(), body, domain_name=EXECUTE_API_DOMAIN,
+        claims=None if claims is None else claim_texts(claims),
+    )  # fmt: skip
 
 
 def to_response(request: httpx.Request, result: Any) -> httpx.Response:

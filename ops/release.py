@@ -25,6 +25,7 @@ from typing import Any
 import botocore.exceptions
 
 from ops import OpsError, aws
+from ops.interrupt import uninterrupted
 from ops.signal import VersionSignal
 
 PREVIOUS = re.compile(r"\bprevious=(\d+)\b")
@@ -328,7 +329,10 @@ def release(
 
 def roll_back(fn: Function, stable: str, version: str, reason: str, out: Print) -> int:
     out(f"rolling back: {reason}")
-    fn.point(stable, {}, f"ops: rolled back version {version}"[:256])
+    # A CI runner cancelling a job sends SIGINT, then SIGTERM a few seconds later: the second must
+    # not stop the rollback the first one started.
+    with uninterrupted():
+        fn.point(stable, {}, f"ops: rolled back version {version}"[:256])
     out(f"rolled back: alias {fn.alias!r} serves version {stable} again, version {version} has no traffic")
     return 1
 

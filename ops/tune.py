@@ -21,11 +21,8 @@ import binascii
 import json
 import math
 import re
-import signal
 import statistics
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +31,7 @@ from xml.sax.saxutils import escape
 import botocore.exceptions
 
 from ops import OpsError, aws
+from ops.interrupt import terminate_as_interrupt, uninterrupted
 from shared.events import http_event
 
 Print = Callable[[str], None]
@@ -342,40 +340,6 @@ class Function:
             except botocore.exceptions.ClientError as exc:
                 if aws.error_code(exc) != "ResourceNotFoundException":
                     raise
-
-
-@contextmanager
-def terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM (a cancelled CI job) stops tuning the way Ctrl-C does: through the clean-up. SIGINT is
-    set too: a process started with SIGINT ignored (a shell's background job, some process
-    supervisors) inherits that, and Python then never raises KeyboardInterrupt for it."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = {number: signal.signal(number, interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-
-
-@contextmanager
-def uninterrupted() -> Iterator[None]:
-    """Ctrl-C and SIGTERM wait until the block is done: a half-done clean-up is the worst outcome."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
 
 
 def measure(fn: Function, memory_mb: int, version: str, count: int, out: Print) -> SizeResult:

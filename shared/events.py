@@ -129,6 +129,32 @@ def http_event(
     return event
 
 
+def token_payload(authorization: str | None) -> dict[str, Any] | None:
+    """The payload of `Authorization: Bearer <JWT>`, decoded but NOT verified; None when the header
+    holds no readable JWT. Whoever calls this stands in for API Gateway's JWT authorizer."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or token.count(".") != 2:
+        return None
+    payload = token.split(".")[1]
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
+def claim_texts(claims: dict[str, Any]) -> dict[str, str]:
+    """Claims as an HTTP API's JWT authorizer hands them to the function (payload 2.0): every value a
+    string, numbers as written, arrays as "[a b]"."""
+
+    def text(value: Any) -> str:
+        if isinstance(value, list):
+            return "[" + " ".join(str(item) for item in value) + "]"
+        return value if isinstance(value, str) else json.dumps(value)
+
+    return {key: text(value) for key, value in claims.items()}
+
+
 # Bodies API Gateway passes as text; anything else (or text that is not UTF-8) goes base64-encoded.
 TEXT_TYPES = ("text/", "application/json", "application/problem+json", "application/x-www-form-urlencoded")
 

@@ -29,7 +29,7 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
-from shared.events import LambdaContext, http_response, request_event
+from shared.events import LambdaContext, claim_texts, http_response, request_event, token_payload
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -62,13 +62,6 @@ def local_token(issuer: str, audience: str, subject: str = "local-user", ttl_s: 
     return f"{header}.{_b64url(json.dumps(claims).encode())}.{_b64url(b'not-signed')}"
 
 
-def _claim_text(value: Any) -> str:
-    # API Gateway hands every claim on as a string; arrays read "[a b]".
-    if isinstance(value, list):
-        return "[" + " ".join(str(item) for item in value) + "]"
-    return value if isinstance(value, str) else json.dumps(value)
-
-
 @dataclass
 class LocalAuthorizer:
     """API Gateway's JWT authorizer for the protected routes, minus the signature check."""
@@ -90,15 +83,8 @@ class LocalAuthorizer:
 
     def claims(self, authorization: str | None) -> dict[str, str] | None:
         """The token's claims when it passes, else None (API Gateway: 401)."""
-        scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or token.count(".") != 2:
-            return None
-        try:
-            payload = token.split(".")[1]
-            claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        except (ValueError, UnicodeDecodeError):
-            return None
-        if not isinstance(claims, dict):
+        claims = token_payload(authorization)
+        if claims is None:
             return None
         audience = claims.get("aud", claims.get("client_id"))
         named = set(audience) if isinstance(audience, list) else {audience}
@@ -109,7 +95,7 @@ class LocalAuthorizer:
         expiry = claims.get("exp")
         if not isinstance(expiry, int | float) or expiry <= time.time():
             return None
-        return {key: _claim_text(value) for key, value in claims.items()}
+        return claim_texts(claims)
 
 
 def _new_event_loop() -> None:

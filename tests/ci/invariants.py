@@ -653,6 +653,30 @@ def released_images_are_tagged(tree: Tree) -> list[str]:
     return problems
 
 
+# Commands that change the deployment step by step and undo it when stopped.
+UNDONE_ON_SIGNAL = (["ops", "release"], ["ops", "tune"])
+
+
+def stopped_cleanly_on_cancel(tree: Tree) -> list[str]:
+    """A cancelled job's step gets SIGINT, then SIGTERM, sent to its entry process, the shell of a
+    `run:` ("Workflow cancellation reference", GitHub Actions docs); a shell waiting on a command does
+    not pass them on, and the tree is killed 10 s later. `ops release` rolls back on either signal, so
+    its step `exec`s it: the command becomes the entry process."""
+    problems = []
+    for where, script in run_scripts(tree):
+        for line in script.replace("\\\n", " ").splitlines():
+            words = line.split()
+            for at in range(len(words) - 3):
+                command = words[at + 2 : at + 4]
+                if (
+                    words[at : at + 2] == ["python", "-m"]
+                    and command in UNDONE_ON_SIGNAL
+                    and words[at - 1 : at] != ["exec"]
+                ):
+                    problems.append(f"{where}: `{' '.join(command)}` without exec")
+    return problems
+
+
 RULES: list[Callable[[Tree], list[str]]] = [
     actions_pinned_by_sha,
     trivy_action_is_recent,
@@ -677,4 +701,5 @@ RULES: list[Callable[[Tree], list[str]]] = [
     preflight_before_apply,
     deploys_only_from_main,
     released_images_are_tagged,
+    stopped_cleanly_on_cancel,
 ]

@@ -363,6 +363,13 @@ BREAKAGES = [
         'terragrunt run-all apply --terragrunt-working-dir "live/$ENVIRONMENT"',
         "run-all",
     ),
+    (
+        invariants.stopped_cleanly_on_cancel,
+        "_deploy.yml",
+        "exec python -m ops release",
+        "python -m ops release",
+        "`ops release` without exec",
+    ),
 ]
 
 

@@ -13,6 +13,9 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import signal as os_signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -28,6 +31,7 @@ from ops.cli import parser, smoke_probe
 from shared.events import http_event
 from tests.ops.conftest import OpsRunner
 from tests.ops.mutants import real_app
+from tools.gateway import local_token
 from tools.lambda_invoke import InvokeProxy
 
 pytestmark = pytest.mark.emulator
@@ -45,7 +49,9 @@ class Lambda:
     """A function with published versions 1..n and an alias `live`, unique to one test. Versions in
     `broken` cannot start (an environment value the app refuses at import: an init error)."""
 
-    def __init__(self, versions: int = 3, serving: str = "1", broken: tuple[int, ...] = ()) -> None:
+    def __init__(
+        self, versions: int = 3, serving: str = "1", broken: tuple[int, ...] = (), **environment: str
+    ) -> None:
         self.name = f"ops-{uuid.uuid4().hex[:8]}"
         self.client = boto3.client("lambda")
         role = boto3.client("iam").create_role(RoleName=self.name, AssumeRolePolicyDocument=json.dumps(TRUST))
@@ -54,7 +60,7 @@ class Lambda:
         )
         for n in range(1, versions + 1):
             # A version is only published when the configuration changed.
-            variables = {"APP_VERSION": str(n), "SERVICE_NAME": self.name}
+            variables = {"APP_VERSION": str(n), "SERVICE_NAME": self.name, **environment}
             if n in broken:
                 variables["MAX_BODY_BYTES"] = "lots"
             self.client.update_function_configuration(
@@ -447,6 +453,30 @@ def test_a_healthy_canary_completes_and_every_smoke_request_reaches_the_new_vers
     assert "first metrics from version 3 " in run.out
 
 
+def test_a_protected_deployment_is_smoked_with_the_tokens_claims_in_the_event(
+    invoked: StandIn, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Invoked directly, no JWT authorizer runs: the smoke's token must reach the app as the claims
+    # the authorizer would pass, or the protected route answers the app's own 401 and the release
+    # of a healthy version fails. Without a token it must not pass the protected route.
+    fn = Lambda(PROTECTED_ROUTES="GET /hello")
+    monkeypatch.setenv("SMOKE_TOKEN", local_token("https://issuer.example.com", "lambda-api", "smoke-bot"))
+    run = Release(fn, "3", [], bake=0, full_smoke=True)
+    run.clock.at(0, lambda: put_app_metrics(fn.name, "3", requests=10, errors=0))
+    assert run() == 0, run.out
+    assert "auth-missing" in run.out
+    assert "auth-malformed" in run.out
+    hello = [(i.path, i.status) for i in invoked.invocations if i.path == "/hello"]
+    assert ("/hello", 200) in hello
+    assert ("/hello", 401) in hello
+
+    monkeypatch.delenv("SMOKE_TOKEN")
+    unauthorised = Release(fn, "2", [], bake=0, full_smoke=True)
+    assert unauthorised() == 1
+    assert "smoke failed: " in unauthorised.out
+    assert "hello" in unauthorised.out
+
+
 def test_an_alias_sends_each_invocation_to_a_version_by_its_weights(
     invoked: StandIn, aws_env: dict[str, str]
 ) -> None:
@@ -613,6 +643,35 @@ def test_interrupt_mid_canary_rolls_back(fn: Lambda) -> None:
     watch = release.Watch(alarms=lambda: None)
     with pytest.raises(KeyboardInterrupt):
         release.release(fn_, release.Plan("2", [10], 60, 1), watch, print, sleep=interrupt)
+    assert fn.alias()[:2] == ("1", {})
+
+
+@pytest.mark.parametrize("signum", [os_signal.SIGINT, os_signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_signal_mid_canary_rolls_back(fn: Lambda, aws_env: dict[str, str], signum: int) -> None:
+    # A cancelled CI job sends SIGINT, then SIGTERM 7.5 s later, to the step's process ("Workflow
+    # cancellation reference", GitHub Actions docs): the step execs `ops release` so it gets them.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ops", "release", "--function", fn.name, "--version", "2",
+         "--canary", "10", "--interval", "600", "--poll", "1"],
+        cwd=Path(__file__).resolve().parents[2], env=aws_env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+        # As a shell's background job starts it: SIGINT ignored. release must still stop on it.
+        preexec_fn=lambda: os_signal.signal(os_signal.SIGINT, os_signal.SIG_IGN),
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120  # a safety net, not a measurement
+        while fn.alias()[:2] != ("1", {"2": 0.1}):
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the canary never started"
+            time.sleep(0.05)
+        process.send_signal(signum)
+        out, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 130, err
+    assert err.strip() == "ops release: interrupted"
+    assert "rolling back: interrupted" in out
     assert fn.alias()[:2] == ("1", {})
 
 
