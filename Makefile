@@ -43,7 +43,9 @@ run: $(VENV)/.installed ## Serve the API on http://127.0.0.1:8000 (uvicorn, relo
 COVERAGE_FLOORS := app=95 shared=90 ops=90 tools=90 ci=90
 
 # pytest exits 5 when a marker in ARGS selects nothing: that is not a failure of the suite.
-test: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(TRIVY_VENV)/.installed ## Run the whole test suite (installs what it needs)
+# The three environments install side by side (on a fresh machine that saves about a minute).
+test: ## Run the whole test suite (installs what it needs)
+	@$(MAKE) --no-print-directory -j3 $(VENV)/.installed $(CHECKOV_VENV)/.installed $(TRIVY_VENV)/.installed
 	@rc=0; PATH="$(CURDIR)/$(VENV)/bin:$(CURDIR)/$(CHECKOV_VENV)/bin:$(CURDIR)/$(TRIVY_VENV)/bin:$$PATH" \
 	  $(PY) -m pytest --cov --cov-report=term $(ARGS) || rc=$$?; \
 	  if [ $$rc -eq 5 ] && [ -n "$(ARGS)" ]; then echo "no tests selected by: $(ARGS)"; exit 0; fi; \
