@@ -1,16 +1,4 @@
-data "aws_caller_identity" "current" {}
-data "aws_partition" "current" {}
-data "aws_region" "current" {}
-
 locals {
-  account_id = data.aws_caller_identity.current.account_id
-  partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.name
-
-  log_group_name = "/aws/apigateway/${var.name}"
-  log_group_arn  = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group_name}"
-  kms_key_arn    = var.kms_key_arn != null ? var.kms_key_arn : module.kms[0].key_arn
-
   # One JSON object per request. requestId is required by API Gateway and joins this line to the
   # app's own access line (its request_id); integrationError explains 5xx that never reached the app.
   access_log_format = jsonencode({
@@ -33,55 +21,17 @@ locals {
 }
 
 ################################################################################
-# KMS key for the access log group
+# Access log group
 ################################################################################
 
-locals {
-  # What the services using this key may do with it; modules/kms-key adds the account's
-  # administration statement in front.
-  kms_service_statements = [
-    {
-      sid      = "CloudWatchLogsForThisLogGroup"
-      services = ["logs.${local.region}.amazonaws.com"]
-      actions = [
-        "kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",
-        "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey",
-      ]
-      conditions = [{
-        test     = "ArnEquals"
-        variable = "kms:EncryptionContext:aws:logs:arn"
-        values   = [local.log_group_arn]
-      }]
-    },
-  ]
-}
+module "access_log_group" {
+  source = "../log-group"
 
-module "kms" {
-  source = "../kms-key"
-  count  = var.kms_key_arn == null ? 1 : 0
-
-  alias_name         = "${var.name}-api-logs"
-  description        = "HTTP API ${var.name}: access logs"
-  service_statements = local.kms_service_statements
-
-  tags = var.tags
-}
-
-# The key and alias were resources of this module before modules/kms-key existed: keep them.
-moved {
-  from = aws_kms_key.this[0]
-  to   = module.kms[0].aws_kms_key.this
-}
-
-moved {
-  from = aws_kms_alias.this[0]
-  to   = module.kms[0].aws_kms_alias.this
-}
-
-resource "aws_cloudwatch_log_group" "access" {
-  name              = local.log_group_name
-  retention_in_days = var.log_retention_days
-  kms_key_id        = local.kms_key_arn
+  name                = "/aws/apigateway/${var.name}"
+  retention_in_days   = var.log_retention_days
+  kms_key_arn         = var.kms_key_arn
+  kms_key_alias       = "${var.name}-api-logs"
+  kms_key_description = "HTTP API ${var.name}: access logs"
 
   tags = var.tags
 }
@@ -170,7 +120,7 @@ resource "aws_apigatewayv2_stage" "this" {
   }
 
   access_log_settings {
-    destination_arn = aws_cloudwatch_log_group.access.arn
+    destination_arn = module.access_log_group.arn
     format          = local.access_log_format
   }
 

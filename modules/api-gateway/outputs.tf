@@ -25,17 +25,17 @@ output "route_keys" {
 
 output "access_log_group_name" {
   description = "Name of the access log group."
-  value       = aws_cloudwatch_log_group.access.name
+  value       = module.access_log_group.name
 }
 
 output "access_log_group_arn" {
   description = "ARN of the access log group."
-  value       = aws_cloudwatch_log_group.access.arn
+  value       = module.access_log_group.arn
 }
 
 output "kms_key_arn" {
   description = "KMS key encrypting the access log group."
-  value       = local.kms_key_arn
+  value       = module.access_log_group.kms_key_arn
 }
 
 output "custom_domain_url" {

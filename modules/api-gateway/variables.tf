@@ -196,25 +196,15 @@ variable "integration_timeout_ms" {
 }
 
 variable "log_retention_days" {
-  description = "Days to keep access logs (a value CloudWatch Logs accepts; 0 keeps them forever)."
+  description = "Days to keep access logs (a value CloudWatch Logs accepts; 0 keeps them forever; modules/log-group checks it)."
   type        = number
   default     = 365
-
-  validation {
-    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
-    error_message = "The log_retention_days must be one of 0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
-  }
 }
 
 variable "kms_key_arn" {
-  description = "KMS key for the access log group. When null the module creates one (rotation on) that CloudWatch Logs may use for this log group only."
+  description = "KMS key (ARN) for the access log group. When null the module creates one (modules/log-group: rotation on) that CloudWatch Logs may use for this log group only."
   type        = string
   default     = null
-
-  validation {
-    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
-    error_message = "The kms_key_arn must be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>)."
-  }
 }
 
 variable "domain_name" {

