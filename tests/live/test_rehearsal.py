@@ -110,7 +110,7 @@ def test_state_is_one_object_per_unit_and_no_lock_is_left(
 ) -> None:
     walk, _, _ = rehearsal
     for env in ("dev", "prod"):
-        bucket = rehearse.state_bucket(walk.accounts[env])
+        bucket = walk.state_bucket(env)
         listed = client(walk, "s3", env).list_objects_v2(Bucket=bucket).get("Contents", [])
         assert sorted(item["Key"] for item in listed) == sorted(
             f"live/{env}/{unit}/terraform.tfstate" for unit in ("github-oidc", *rehearse.UNITS)

@@ -173,6 +173,7 @@ class Rehearsal:
         self.locked: set[str] = set()  # keys the lockout rule has seen created
         self.first_plans: dict[str, int] = {}  # unit -> plan exit code on the empty environment
         self.roles: dict[str, dict[str, Any]] = {}  # role ARN -> its policies, read after github-oidc
+        self.buckets: dict[str, str] = {}  # environment -> its state bucket
 
     # --- the emulator and sessions ---------------------------------------------------------------
 
@@ -516,9 +517,16 @@ class Rehearsal:
                     continue
         return found
 
+    def state_bucket(self, env: str) -> str:
+        """The environment's state bucket, as root.hcl names it (live/state.hcl) for its units."""
+        if env not in self.buckets:
+            unit = self.evaluate(env, CI_ROLES, "apply", self.admins[env])
+            self.buckets[env] = str(unit.value["remote_state"]["config"]["bucket"])
+        return self.buckets[env]
+
     def state_outputs(self, session: Session, env: str, unit: str, made: list[Call]) -> dict[str, Any]:
         s3 = self.client("s3", session.credentials, made)
-        bucket = state_bucket(self.accounts[env])
+        bucket = self.state_bucket(env)
         body = s3.get_object(Bucket=bucket, Key=f"live/{env}/{unit}/terraform.tfstate")["Body"].read()
         return {key: item["value"] for key, item in json.loads(body)["outputs"].items()}
 
@@ -567,7 +575,7 @@ class Rehearsal:
         admin = self.admins[env]
         made: list[Call] = []
         s3 = self.client("s3", admin.credentials, made)
-        bucket = state_bucket(self.accounts[env])
+        bucket = self.state_bucket(env)
         s3.create_bucket(Bucket=bucket)
         s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
         s3.put_bucket_encryption(
@@ -921,10 +929,6 @@ def copy_tree(root: Path, dest: Path) -> None:
     ignore = shutil.ignore_patterns(".terragrunt-cache", ".terraform", "tests", "*.tfstate*")
     shutil.copytree(root / "live", dest / "live", ignore=ignore)
     shutil.copytree(root / "modules", dest / "modules", ignore=ignore)
-
-
-def state_bucket(account: str) -> str:
-    return f"lambda-api-tfstate-{account}-{REGION}"
 
 
 def emulator_credentials() -> dict[str, str]:
