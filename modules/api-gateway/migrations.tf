@@ -23,3 +23,11 @@ moved {
   from = aws_cloudwatch_log_group.access
   to   = module.access_log_group.aws_cloudwatch_log_group.this
 }
+
+# Before the $default route: one route per key of the routes variable. The protected ones stay where
+# they are (no request passes without a token check); the others are destroyed, as `$default`
+# takes their requests.
+moved {
+  from = aws_apigatewayv2_route.this
+  to   = aws_apigatewayv2_route.protected
+}

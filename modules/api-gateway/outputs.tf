@@ -19,8 +19,8 @@ output "stage_name" {
 }
 
 output "route_keys" {
-  description = "Route keys that reach the function."
-  value       = sort([for route in aws_apigatewayv2_route.this : route.route_key])
+  description = "Route keys of the API, all to the function: `$default` (every request no other key matches) and the protected_routes."
+  value       = sort(concat([aws_apigatewayv2_route.default.route_key], [for route in aws_apigatewayv2_route.protected : route.route_key]))
 }
 
 output "access_log_group_name" {

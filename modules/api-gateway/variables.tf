@@ -34,24 +34,8 @@ variable "lambda_alias_invoke_arn" {
   }
 }
 
-variable "routes" {
-  description = "Route keys sent to the function. Anything else gets API Gateway's own 404 and never reaches Lambda."
-  type        = list(string)
-  default     = ["GET /hello", "POST /echo", "GET /health", "GET /openapi.json"]
-
-  validation {
-    condition     = length(var.routes) > 0 && alltrue([for r in var.routes : can(regex("^(ANY|GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) /[A-Za-z0-9._~{}+/-]*$", r))])
-    error_message = "Each route must be `<METHOD> /<path>` with METHOD one of ANY, GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS."
-  }
-
-  validation {
-    condition     = length(distinct(var.routes)) == length(var.routes)
-    error_message = "The routes must not repeat."
-  }
-}
-
 variable "authorization_type" {
-  description = "Authorization on every route: NONE (public API), AWS_IAM, JWT or CUSTOM. JWT and CUSTOM need authorizer_id."
+  description = "Authorization of the `$default` route, which every request reaches unless it is one of protected_routes: NONE (public API), AWS_IAM, JWT or CUSTOM. JWT and CUSTOM need authorizer_id."
   type        = string
   default     = "NONE"
 
@@ -103,13 +87,18 @@ variable "jwt_authorizer" {
 }
 
 variable "protected_routes" {
-  description = "Route keys (from routes) that require a valid JWT from jwt_authorizer; API Gateway answers 401/403 before the function runs. GET /health and GET /openapi.json stay public. Give the lambda module the same list (its PROTECTED_ROUTES), so the app refuses a call that reaches it without a caller."
+  description = "Route keys of the app (its OpenAPI description: `<METHOD> /<path>`, e.g. GET /hello) that require a valid JWT from jwt_authorizer; each becomes an explicit route, so API Gateway answers 401/403 before the function runs. Every other request reaches the function through `$default`. GET /health and GET /openapi.json stay public. Give the lambda module the same list (its PROTECTED_ROUTES), so the app refuses a call that reaches it without a caller."
   type        = list(string)
   default     = []
 
   validation {
-    condition     = alltrue([for r in var.protected_routes : contains(var.routes, r)])
-    error_message = "Each protected_routes entry must be one of routes."
+    condition     = alltrue([for r in var.protected_routes : can(regex("^(ANY|GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) /[A-Za-z0-9._~{}+/-]*$", r))])
+    error_message = "Each protected_routes entry must be a route key `<METHOD> /<path>` (METHOD one of ANY, GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS), as the app's OpenAPI description names it, e.g. GET /hello."
+  }
+
+  validation {
+    condition     = length(distinct(var.protected_routes)) == length(var.protected_routes)
+    error_message = "The protected_routes must not repeat."
   }
 
   validation {
