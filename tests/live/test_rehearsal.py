@@ -302,7 +302,7 @@ MUTANTS: dict[str, tuple[Callable[[Path], None], str]] = {
         f"prod deploy role may not ecr:BatchGetImage on {DEV_REPOSITORY}: no statement allows it (identity policy)",
     ),
     "no-publish-version": (
-        lambda tree: edit(tree / "modules/github-oidc/deploy.tf", '"lambda:PublishVersion", ', ""),
+        lambda tree: edit(tree / "modules/lambda/modules/deployer/main.tf", '"lambda:PublishVersion", ', ""),
         f"dev deploy role may not lambda:PublishVersion on arn:aws:lambda:us-east-1:{DEV}:function:lambda-api-dev: "
         "no statement allows it (identity policy)",
     ),
