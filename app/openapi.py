@@ -1,7 +1,15 @@
-"""The OpenAPI 3.1 description of the API, served at /openapi.json and checked by the test suite."""
+"""The OpenAPI 3.1 description of the API, served at /openapi.json and checked by the test suite.
+
+Each operation's `x-contract` lists its examples: a request and the answer it must get. They are the
+contract of the route, read from the served document by the contract tests, `ops smoke` and the image
+check in CI (shared/contract.py), and the README's examples must be among them. What every route does
+(headers, problems, request ids, 404/405, HEAD, the body limit) is not repeated here: those checks
+are generic. To add a route, see docs/add-a-route.md.
+"""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Collection
 from typing import Any
 
@@ -25,6 +33,46 @@ def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
 
 
 REQUEST_ID_PARAMETER = {"$ref": "#/components/parameters/X-Request-ID"}
+NO_BODY = object()
+JSON = "application/json"
+
+
+def example(
+    name: str,
+    status: int,
+    body: Any = NO_BODY,
+    *,
+    query: str = "",
+    content_type: str | None = None,
+    send: bytes | None = None,
+) -> dict[str, Any]:
+    """One entry of an operation's `x-contract`: the request (`query` as sent, percent-encoded; the body
+    `send` with its `content_type`) and the answer: `status`, and `body` when it is always the same.
+    An error status means a problem (application/problem+json) with that status."""
+    request: dict[str, Any] = {}
+    if query:
+        request["query"] = query
+    if content_type is not None:
+        request["headers"] = {"content-type": content_type}
+    if send is not None:
+        try:
+            request["body"] = send.decode()
+        except UnicodeDecodeError:  # bytes JSON text cannot hold
+            request["bodyBase64"] = base64.b64encode(send).decode()
+    response: dict[str, Any] = {"status": status}
+    if body is not NO_BODY:
+        response["body"] = body
+    return {"name": name, "request": request, "response": response}
+
+
+def nested(depth: int) -> Any:
+    value: Any = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+ECHOED = '{"order": 42, "price": 19.90, "note": "naïve café"}'.encode()
 
 
 def _protect(paths: dict[str, Any], protected_routes: Collection[str]) -> None:
@@ -68,6 +116,8 @@ def document(version: str, max_body_bytes: int, protected_routes: Collection[str
 def _document(version: str, max_body_bytes: int) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
+        # MAX_BODY_BYTES, for clients: a larger request body gets a 413 problem on every route.
+        "x-max-body-bytes": max_body_bytes,
         "info": {
             "title": "Lambda API",
             "version": version,
@@ -93,6 +143,23 @@ def _document(version: str, max_body_bytes: int) -> dict[str, Any]:
                         "200": _json("A greeting", {"$ref": "#/components/schemas/Message"}),
                         "422": _problem("`name` is invalid or repeated"),
                     },
+                    "x-contract": [
+                        example("hello", 200, {"message": "Hello, World!"}),
+                        example("hello-name", 200, {"message": "Hello, Ada!"}, query="name=Ada"),
+                        example(
+                            "hello-name-chars",
+                            200,
+                            {"message": "Hello, Ops Smoke_1.0-x!"},
+                            query="name=Ops%20Smoke_1.0-x",
+                        ),
+                        example(
+                            "hello-name-64", 200, {"message": f"Hello, {'n' * 64}!"}, query="name=" + "n" * 64
+                        ),
+                        example("hello-name-65", 422, query="name=" + "n" * 65),
+                        example("hello-name-empty", 422, query="name="),
+                        example("hello-name-invalid", 422, query="name=%3Cscript%3E"),
+                        example("hello-name-repeated", 422, query="name=a&name=b"),
+                    ],
                 }
             },
             "/echo": {
@@ -112,6 +179,39 @@ def _document(version: str, max_body_bytes: int) -> dict[str, Any]:
                         "413": _problem(f"Body larger than {max_body_bytes} bytes"),
                         "415": _problem("Body not sent as application/json"),
                     },
+                    "x-contract": [
+                        example(
+                            "echo",
+                            200,
+                            {"order": 42, "price": 19.9, "note": "naïve café"},
+                            content_type=JSON,
+                            send=ECHOED,
+                        ),
+                        example(
+                            "echo-charset",
+                            200,
+                            ["grüße", "日本", "emoji \U0001f680"],
+                            content_type="application/json; charset=utf-8",
+                            send='["grüße", "日本", "emoji \U0001f680"]'.encode(),
+                        ),
+                        example(
+                            f"echo-depth-{MAX_JSON_DEPTH}",
+                            200,
+                            nested(MAX_JSON_DEPTH),
+                            content_type=JSON,
+                            send=b"[" * MAX_JSON_DEPTH + b"]" * MAX_JSON_DEPTH,
+                        ),
+                        example("echo-empty", 400, content_type=JSON, send=b""),
+                        example("echo-malformed", 400, content_type=JSON, send=b'{"unclosed": '),
+                        example("echo-invalid-utf8", 400, content_type=JSON, send=b'{"a": "\xff"}'),
+                        example(
+                            f"echo-depth-{MAX_JSON_DEPTH + 1}",
+                            400,
+                            content_type=JSON,
+                            send=b"[" * (MAX_JSON_DEPTH + 1) + b"]" * (MAX_JSON_DEPTH + 1),
+                        ),
+                        example("echo-content-type", 415, content_type="text/plain", send=b"hi"),
+                    ],
                 }
             },
             "/health": {

@@ -32,8 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import cold_start
-from bench.image import compile_bytecode, dockerfile_cmd
-from tools.lambda_events import http_event
+from bench.image import compile_bytecode
+from shared.dockerfile import dockerfile_cmd
+from shared.events import http_event
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ROOT / "bench" / "apps"

@@ -10,13 +10,14 @@ The build passes the digest as BASE_DIGEST, so both stages use the same bytes an
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
-from bench.image import instructions
+from ci import failed
+from ci.github import step_outputs
+from shared.dockerfile import instructions
 
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 
@@ -66,13 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         image = reference(args.dockerfile)
         pinned = digest(image)
     except (BaseImageError, OSError) as exc:
-        print(f"base_image: {exc}", file=sys.stderr)
-        return 1
-    lines = f"reference={image}\ndigest=@{pinned}\n"
-    if os.environ.get("GITHUB_OUTPUT"):
-        with open(os.environ["GITHUB_OUTPUT"], "a") as output:
-            output.write(lines)
-    print(lines, end="")
+        return failed("base_image", exc)
+    step_outputs(f"reference={image}\ndigest=@{pinned}\n")
     return 0
 
 

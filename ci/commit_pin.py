@@ -20,6 +20,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ci import failed
+
 BOT_NAME = "github-actions[bot]"
 BOT_EMAIL = "41898282+github-actions[bot]@users.noreply.github.com"
 ATTEMPTS = 3
@@ -126,8 +128,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         attempts = push(args.repo, args.branch, auth_header(dict(os.environ)))
     except (PinError, subprocess.TimeoutExpired, OSError) as exc:
-        print(f"commit_pin: {exc}", file=sys.stderr)
-        return 1
+        return failed("commit_pin", exc)
     print(f"commit_pin: pushed the {args.environment} pin to {args.branch} (attempt {attempts})")
     return 0
 

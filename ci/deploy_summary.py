@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ci import failed
 from ci.markdown import code, escape_cell, run_url
 
 ICONS = {"success": "✅", "failure": "❌", "cancelled": "⏹️", "skipped": "⏭️"}
@@ -73,8 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             with args.summary.open("a") as summary:
                 summary.write(markdown)
     except OSError as exc:
-        print(f"deploy_summary: {exc}", file=sys.stderr)
-        return 1
+        return failed("deploy_summary", exc)
     print(markdown, end="")
     return 0
 

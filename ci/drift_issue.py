@@ -15,6 +15,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ci import failed
 from ci.github import GitHub, GitHubError
 from ci.markdown import GITHUB_BODY_LIMIT, marker, run_url
 
@@ -91,11 +92,12 @@ def main(argv: list[str] | None = None) -> int:
         reports = read_reports(args.reports)
         outcome = sync(GitHub.from_env(), reports, datetime.now(UTC))
     except (GitHubError, OSError, ValueError, KeyError) as exc:
-        print(f"drift_issue: {exc}", file=sys.stderr)
-        return 1
-    failed = [env for env, state, _ in reports if state == "error"]
-    print(f"drift_issue: {outcome}" + (f"; the plan failed for {', '.join(failed)}" if failed else ""))
-    return 1 if failed else 0
+        return failed("drift_issue", exc)
+    plan_failed = [env for env, state, _ in reports if state == "error"]
+    print(
+        f"drift_issue: {outcome}" + (f"; the plan failed for {', '.join(plan_failed)}" if plan_failed else "")
+    )
+    return 1 if plan_failed else 0
 
 
 if __name__ == "__main__":

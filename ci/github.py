@@ -19,6 +19,15 @@ class GitHubError(Exception):
     """A GitHub API call failed; the message says which and why."""
 
 
+def step_outputs(lines: str) -> None:
+    """`name=value` lines as the step's outputs ($GITHUB_OUTPUT, when set), and printed for the log."""
+    output = os.environ.get("GITHUB_OUTPUT")
+    if output:
+        with open(output, "a") as stream:
+            stream.write(lines)
+    print(lines, end="")
+
+
 @dataclass(frozen=True)
 class GitHub:
     api_url: str

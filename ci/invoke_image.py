@@ -4,6 +4,8 @@ Emulator with API Gateway HTTP API 2.0 events and check every answer.
 The Lambda base image ships the emulator: `docker run -p 127.0.0.1:9000:8080 IMAGE` and each POST of
 an event to /2015-03-31/functions/function/invocations runs the handler once and returns what it
 returned (or the runtime's error document). tools/image.sh runs this after starting the container.
+The checks come from the image itself: its /openapi.json, then every route example in it
+(shared/contract.py) and /health (with `--version`, the version the image was built with).
 Standard library only, so it runs with any python3 on a CI runner.
 """
 
@@ -19,7 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tools.lambda_events import http_event
+from shared import contract
+from shared.events import http_event, http_response
 
 INVOCATIONS_PATH = "/2015-03-31/functions/function/invocations"
 
@@ -28,66 +31,58 @@ INVOCATIONS_PATH = "/2015-03-31/functions/function/invocations"
 class Case:
     name: str
     event: dict[str, Any]
-    status: int
-    content_type: str
-    check_body: Callable[[Any], bool]
-    expected: str
+    verify: Callable[[contract.Answer], list[str]]
 
 
-def cases(version: str | None) -> list[Case]:
-    echoed = {"items": [1, 2.5, "three", None, True], "nested": {"ok": True}}
-    health_ok: Callable[[Any], bool] = (
-        (lambda body: body == {"status": "ok", "version": version})
-        if version
-        else (lambda body: body.get("status") == "ok")
+def document_case() -> Case:
+    def verify(answer: contract.Answer) -> list[str]:
+        errors, body = contract.success(answer)
+        if isinstance(body, dict) and not str(body.get("openapi", "")).startswith("3.1"):
+            errors.append(f"openapi {body.get('openapi')!r}, expected 3.1.x")
+        return errors
+
+    return Case("GET /openapi.json", http_event("GET", "/openapi.json"), verify)
+
+
+def health_case(version: str | None) -> Case:
+    def verify(answer: contract.Answer) -> list[str]:
+        errors, body = contract.success(answer)
+        expected = {"status": "ok", "version": version} if version else None
+        if body is not None and not (
+            body == expected if expected else isinstance(body, dict) and body.get("status") == "ok"
+        ):
+            wanted = json.dumps(expected) if expected else '{"status": "ok", ...}'
+            errors.append(f"body {contract.short(body)}, expected {wanted}")
+        return errors
+
+    return Case("GET /health", http_event("GET", "/health"), verify)
+
+
+def example_case(example: contract.Example) -> Case:
+    event = http_event(
+        example.method,
+        example.path,
+        query=example.query,
+        headers=example.headers,
+        body=example.body,
+        base64_body=example.body is not None and not text(example.body),
     )
-    return [
-        Case(
-            "GET /hello",
-            http_event("GET", "/hello"),
-            200,
-            "application/json",
-            lambda body: body == {"message": "Hello, World!"},
-            '{"message": "Hello, World!"}',
-        ),
-        Case(
-            "GET /hello?name=Lambda",
-            http_event("GET", "/hello", query="name=Lambda"),
-            200,
-            "application/json",
-            lambda body: body == {"message": "Hello, Lambda!"},
-            '{"message": "Hello, Lambda!"}',
-        ),
-        Case(
-            "POST /echo",
-            http_event(
-                "POST",
-                "/echo",
-                headers={"content-type": "application/json"},
-                body=json.dumps(echoed).encode(),
-            ),
-            200,
-            "application/json",
-            lambda body: body == echoed,
-            "the same JSON value",
-        ),
-        Case(
-            "POST /echo (malformed JSON)",
-            http_event("POST", "/echo", headers={"content-type": "application/json"}, body=b"{not json"),
-            400,
-            "application/problem+json",
-            lambda body: body.get("status") == 400,
-            "a problem document with status 400",
-        ),
-        Case(
-            "GET /health",
-            http_event("GET", "/health"),
-            200,
-            "application/json",
-            health_ok,
-            f'{{"status": "ok", "version": "{version}"}}' if version else '{"status": "ok", ...}',
-        ),
-    ]
+    return Case(
+        f"{example.method} {example.target} ({example.name})", event, lambda a: contract.verify(example, a)
+    )
+
+
+def text(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def cases(document: dict[str, Any], version: str | None) -> list[Case]:
+    """Every example of the document's routes, then /health."""
+    return [*(example_case(e) for e in contract.examples(document)), health_case(version)]
 
 
 class InvokeError(Exception):
@@ -121,41 +116,51 @@ def invoke(url: str, event: dict[str, Any], deadline: float) -> dict[str, Any]:
     return result
 
 
+def answer(result: dict[str, Any]) -> contract.Answer:
+    """The HTTP answer API Gateway makes of a payload 2.0 result."""
+    try:
+        return contract.Answer.of(*http_response(result))
+    except (ValueError, TypeError) as exc:  # a statusCode or body API Gateway could not use either
+        return contract.Answer(0, {}, f"unusable result: {exc}".encode())
+
+
 def check(case: Case, result: dict[str, Any]) -> list[str]:
     """What is wrong with one invocation result (empty when it is as expected)."""
-    problems = []
-    headers = {str(k).lower(): str(v) for k, v in (result.get("headers") or {}).items()}
-    if result.get("statusCode") != case.status:
-        problems.append(f"status {result.get('statusCode')}, expected {case.status}")
-    content_type = headers.get("content-type", "").split(";")[0].strip()
-    if content_type != case.content_type:
-        problems.append(f"content-type {content_type!r}, expected {case.content_type!r}")
+    reply = answer(result)
+    problems = case.verify(reply)
+    # On Lambda the request id is API Gateway's, the one in the event.
     request_id = case.event["requestContext"]["requestId"]
-    if headers.get("x-request-id") != request_id:
-        problems.append(f"x-request-id {headers.get('x-request-id')!r}, expected {request_id!r}")
-    try:
-        body = json.loads(result.get("body") or "")
-    except ValueError:
-        problems.append(f"body is not JSON: {str(result.get('body'))[:200]!r}")
-    else:
-        if not (isinstance(body, dict) and case.check_body(body)):
-            problems.append(f"body {json.dumps(body)[:200]}, expected {case.expected}")
+    if reply.headers.get("x-request-id") != request_id:
+        problems.append(f"x-request-id {reply.headers.get('x-request-id')!r}, expected {request_id!r}")
     return problems
 
 
 def run(url: str, version: str | None, wait: float) -> int:
     deadline = time.monotonic() + wait
-    failures = 0
-    for case in cases(version):
+    results: list[bool] = []
+
+    def attempt(case: Case) -> dict[str, Any] | None:
+        result: dict[str, Any] | None = None
         try:
-            problems = check(case, invoke(url, case.event, deadline))
+            result = invoke(url, case.event, deadline)
+            problems = check(case, result)
         except InvokeError as exc:
             problems = [str(exc)]
-        failures += bool(problems)
+        results.append(not problems)
         print(f"{'ok  ' if not problems else 'FAIL'} {case.name}" + "".join(f"\n     {p}" for p in problems))
-    total = len(cases(version))
-    print(f"{total - failures} of {total} checks passed")
-    return 1 if failures else 0
+        return result
+
+    result = attempt(document_case())
+    try:
+        document = json.loads(answer(result).body) if result is not None else None
+        found = cases(document, version) if isinstance(document, dict) else []
+    except (ValueError, contract.ContractError) as exc:
+        print(f"FAIL the route examples cannot be read: {exc}")
+        found, results[-1] = [], False
+    for case in found:
+        attempt(case)
+    print(f"{sum(results)} of {len(results)} checks passed")
+    return 0 if results and all(results) else 1
 
 
 def parser() -> argparse.ArgumentParser:

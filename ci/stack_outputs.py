@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+from ci import failed
+from ci.github import step_outputs
 
 WANTED = {
     "api_url": "api_endpoint",
@@ -121,14 +123,10 @@ def main(argv: list[str] | None = None) -> int:
         values = collect(args.working_dir)
         rendered = lines(values)
     except OutputsError as exc:
-        print(f"stack_outputs: {exc}", file=sys.stderr)
-        return 1
+        return failed("stack_outputs", exc)
     if args.alarms_file:
         args.alarms_file.write_text("".join(f"{name}\n" for name in values["alarm_names"]))
-    if os.environ.get("GITHUB_OUTPUT"):
-        with open(os.environ["GITHUB_OUTPUT"], "a") as output:
-            output.write(rendered)
-    print(rendered, end="")
+    step_outputs(rendered)
     return 0
 
 

@@ -14,6 +14,7 @@ import os
 import sys
 from pathlib import Path
 
+from ci import failed
 from ci.github import GitHub, GitHubError
 from ci.markdown import GITHUB_BODY_LIMIT, marker
 
@@ -47,8 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         number = args.pr or pull_request_number(os.environ.get("GITHUB_EVENT_PATH"))
         outcome = GitHub.from_env().upsert_comment(number, marker(args.marker), body)
     except (GitHubError, OSError, ValueError) as exc:
-        print(f"sticky_comment: {exc}", file=sys.stderr)
-        return 1
+        return failed("sticky_comment", exc)
     print(f"sticky_comment: {outcome} the {args.marker} comment on #{number}")
     return 0
 

@@ -8,11 +8,13 @@ $GITHUB_OUTPUT (or printed).
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 import tomllib
 from pathlib import Path
+
+from ci import failed
+from ci.github import step_outputs
 
 REQUIRED = ("terraform", "terragrunt")
 EXACT = re.compile(r"^\d+\.\d+\.\d+$")
@@ -44,14 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         found = versions(args.file)
     except (OSError, ValueError, tomllib.TOMLDecodeError) as exc:
-        print(f"tool_versions: {exc}", file=sys.stderr)
-        return 1
-    lines = "".join(f"{name}={version}\n" for name, version in found.items())
-    output = os.environ.get("GITHUB_OUTPUT")
-    if output:
-        with open(output, "a") as stream:
-            stream.write(lines)
-    print(lines, end="")
+        return failed("tool_versions", exc)
+    step_outputs("".join(f"{name}={version}\n" for name, version in found.items()))
     return 0
 
 

@@ -23,9 +23,6 @@ from ops import OpsError
 MAX_SECONDS = 86400
 # CloudWatch Logs keeps events at most ten years (3653 days); --since looks back no further.
 MAX_SINCE_MINUTES = 3653 * 24 * 60
-# API Gateway HTTP APIs take payloads of at most 10 MB, not increasable (docs.aws.amazon.com/
-# apigateway/latest/developerguide/http-api-quotas.html); the echo checks send one at the limit.
-MAX_BODY_LIMIT = 10 * 1024 * 1024
 
 
 def finite(value: str, unit: str = "") -> float:
@@ -38,54 +35,27 @@ def finite(value: str, unit: str = "") -> float:
     return number
 
 
-def positive(value: str) -> float:
-    number = finite(value)
-    if not number > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
-    return number
+def amount(
+    unit: str = "", limit: tuple[int, str] | None = None, zero: bool = False
+) -> Callable[[str], float]:
+    """An argparse type: a finite number (of `unit`), positive or with `zero` also 0, and at most
+    `limit` (a number and what it is) when there is one."""
+
+    def parse(value: str) -> float:
+        number = finite(value, f" of {unit}" if unit else "")
+        if not (number >= 0 if zero else number > 0):
+            raise argparse.ArgumentTypeError(f"must be {'zero or more' if zero else 'positive'}, got {value}")
+        if limit is not None and number > limit[0]:
+            raise argparse.ArgumentTypeError(f"must be at most {limit[0]} ({limit[1]}), got {value}")
+        return number
+
+    return parse
 
 
-def bounded(number: float, value: str, limit: int, what: str) -> float:
-    if number > limit:
-        raise argparse.ArgumentTypeError(f"must be at most {limit} ({what}), got {value}")
-    return number
-
-
-def seconds(value: str) -> float:
-    """A positive number of seconds, up to a day."""
-    number = finite(value, " of seconds")
-    if not number > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
-    return bounded(number, value, MAX_SECONDS, "a day")
-
-
-def seconds_or_zero(value: str) -> float:
-    """Zero or more seconds, up to a day."""
-    number = finite(value, " of seconds")
-    if not number >= 0:
-        raise argparse.ArgumentTypeError(f"must be zero or more, got {value}")
-    return bounded(number, value, MAX_SECONDS, "a day")
-
-
-def minutes(value: str) -> float:
-    number = finite(value, " of minutes")
-    if not number > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
-    return bounded(number, value, MAX_SINCE_MINUTES, "ten years")
-
-
-def body_limit(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number of bytes: {value!r}") from None
-    if number < 2:
-        raise argparse.ArgumentTypeError(f'must be at least 2 (the shortest JSON string, ""), got {value}')
-    if number > MAX_BODY_LIMIT:
-        raise argparse.ArgumentTypeError(
-            f"must be at most {MAX_BODY_LIMIT} (API Gateway's 10 MB payload limit), got {value}"
-        )
-    return number
+positive = amount()
+seconds = amount("seconds", (MAX_SECONDS, "a day"))  # a positive number of seconds, up to a day
+seconds_or_zero = amount("seconds", (MAX_SECONDS, "a day"), zero=True)
+minutes = amount("minutes", (MAX_SINCE_MINUTES, "ten years"))
 
 
 def percent(value: str) -> float:
@@ -131,6 +101,21 @@ def json_output(path: Path | None) -> Iterator[Callable[[dict[str, Any]], None]]
         yield write
 
 
+@contextmanager
+def reporting(args: argparse.Namespace) -> Iterator[Callable[[dict[str, Any]], None]]:
+    """--base-url checked (a bad URL is reported before the --json file is touched), then --json."""
+    from ops.smoke import base_url
+
+    base_url(args.base_url)
+    with json_output(args.json) as write:
+        yield write
+
+
+def named(args: argparse.Namespace, *options: str) -> dict[str, Any]:
+    """The options, as keyword arguments of the function whose parameters they are named after."""
+    return {option: getattr(args, option) for option in options}
+
+
 def say(line: str) -> None:
     print(line, flush=True)
 
@@ -138,19 +123,13 @@ def say(line: str) -> None:
 def cmd_smoke(args: argparse.Namespace) -> int:
     from ops import smoke
 
-    smoke.base_url(args.base_url)  # a bad URL is reported before the --json file is touched
-    with json_output(args.json) as write_json:
-        report = smoke.run(
-            args.base_url,
-            origin=args.origin,
-            timeout=args.timeout,
-            warmup=args.warmup,
-            max_body_bytes=args.max_body_bytes,
-            expect_version=args.expect_version,
-            skip=tuple(args.skip),
-            token=bearer_token(args),
-            protected_route=args.protected_route,
-        )
+    # The options spelled as smoke.run's parameters.
+    options = {
+        key: getattr(args, key)
+        for key in ("origin", "timeout", "warmup", "expect_version", "protected_route")
+    }
+    with reporting(args) as write_json:
+        report = smoke.run(args.base_url, skip=tuple(args.skip), token=bearer_token(args), **options)
         print(report.text())
         write_json(report.to_json())
     return 0 if report.ok else 1
@@ -162,18 +141,12 @@ def bearer_token(args: argparse.Namespace) -> str | None:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    from ops import load, smoke
+    from ops import load
 
     load.check(args.requests, args.concurrency, args.duration, args.path)
-    smoke.base_url(args.base_url)  # a bad URL is reported before the --json file is touched
-    with json_output(args.json) as write_json:
+    with reporting(args) as write_json:
         result = load.run(
-            args.base_url,
-            path=args.path,
-            requests=args.requests,
-            concurrency=args.concurrency,
-            duration=args.duration,
-            timeout=args.timeout,
+            args.base_url, **named(args, "path", "requests", "concurrency", "duration", "timeout")
         )
         print(result.text())
         breaches = load.verdict(result, args.max_error_rate, args.max_p99_ms)
@@ -353,8 +326,6 @@ def signal_periods() -> tuple[int, ...]:
 
 
 def parser() -> argparse.ArgumentParser:
-    from ops.smoke import DEFAULT_MAX_BODY_BYTES, DEFAULT_PROTECTED_ROUTE, check_names
-
     top = Parser(prog="python -m ops", description=__doc__.split("\n")[0])
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -370,9 +341,7 @@ def parser() -> argparse.ArgumentParser:
         metavar="S",
         help="retry connection errors, 5xx and 429 with backoff for this long from the start (default 60)",
     )
-    p.add_argument(
-        "--max-body-bytes", type=body_limit, default=DEFAULT_MAX_BODY_BYTES, help="the app's MAX_BODY_BYTES"
-    )
+    p.add_argument("--max-body-bytes", action=Gone, help="the limit is read from the API's /openapi.json")
     p.add_argument("--expect-version", help="require /health to report this version")
     p.add_argument(
         "--token",
@@ -382,13 +351,11 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--protected-route",
-        default=DEFAULT_PROTECTED_ROUTE,
         metavar="ROUTE",
-        help=f"route that must refuse requests without a token (default {DEFAULT_PROTECTED_ROUTE!r})",
+        help="route that must refuse requests without a token, e.g. 'GET /hello' (default: the first "
+        "operation /openapi.json marks as protected)",
     )
-    p.add_argument(
-        "--skip", action="append", default=[], choices=check_names(), metavar="CHECK", help="skip a check"
-    )
+    p.add_argument("--skip", action="append", default=[], metavar="CHECK", help="skip a check (by its name)")
     p.set_defaults(run=cmd_smoke)
 
     p = commands.add_parser("load", help="concurrent GET requests with latency percentiles")
@@ -437,7 +404,7 @@ def parser() -> argparse.ArgumentParser:
         help="run the smoke checks against the new version itself before and at each step (no retries)",
     )
     p.add_argument("--smoke-timeout", type=seconds, default=10.0, metavar="S")
-    p.add_argument("--smoke-skip", action="append", default=[], choices=check_names(), metavar="CHECK")
+    p.add_argument("--smoke-skip", action="append", default=[], metavar="CHECK", help="skip a smoke check")
     p.add_argument(
         "--service",
         metavar="NAME",
@@ -537,17 +504,19 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+
+    def stop(message: str, code: int) -> int:
+        print(f"ops {args.command}: {message}", file=sys.stderr)
+        return code
+
     try:
         return int(args.run(args))
     except OpsError as exc:
-        print(f"ops {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        return stop(f"error: {exc}", 2)
     except KeyboardInterrupt:
-        print(f"ops {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return stop("interrupted", 130)
     except Exception as exc:
         # Even a bug must not end a pipeline step in a traceback; OPS_DEBUG=1 shows it.
         if os.environ.get("OPS_DEBUG"):
             raise
-        print(f"ops {args.command}: unexpected error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 2
+        return stop(f"unexpected error: {type(exc).__name__}: {exc}", 2)

@@ -1,7 +1,7 @@
 """Requests to one published Lambda version, sent as API Gateway would send them.
 
 `VersionTransport` is an httpx transport: each request becomes an HTTP API payload 2.0 event
-(tools/lambda_events.py, the shape of AWS's documented sample), goes to the version with Lambda's
+(shared/events.py, the shape of AWS's documented sample), goes to the version with Lambda's
 Invoke API (`Qualifier` = the version number, never an alias), and the function's answer becomes the
 response. `ops release` runs its smoke checks through it, so every check reaches the new version:
 through the weighted alias nine in ten would reach the stable one. API Gateway itself (routes,
@@ -12,18 +12,16 @@ Nothing is retried: a version that fails answers with an error, which is the fin
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 
 import httpx
 
 from ops import OpsError, aws
-from tools.lambda_events import http_event
+from shared.events import EXECUTE_API_DOMAIN, http_response, request_event
 
 # A host that never resolves (RFC 2606): the transport answers every request itself.
 BASE_URL = "https://version.lambda.invalid"
-TEXT_TYPES = ("text/", "application/json", "application/problem+json", "application/x-www-form-urlencoded")
 
 
 class FunctionError(httpx.TransportError):
@@ -31,45 +29,16 @@ class FunctionError(httpx.TransportError):
 
 
 def to_event(request: httpx.Request, body: bytes) -> dict[str, Any]:
-    headers: dict[str, str] = {}
-    cookies: list[str] = []
-    for name, value in request.headers.multi_items():
-        name = name.lower()
-        if name == "cookie":
-            cookies += [part.strip() for part in value.split(";") if part.strip()]
-        else:  # API Gateway joins repeated headers with commas
-            headers[name] = f"{headers[name]},{value}" if name in headers else value
+    """The event API Gateway would send for the request, at the API's own endpoint (no mapping key)."""
     path, _, query = request.url.raw_path.decode("ascii").partition("?")
-    text = headers.get("content-type", "").startswith(TEXT_TYPES)
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        text = False
-    event = http_event(
-        request.method,
-        path,
-        query=query,
-        headers=headers,
-        body=body or None,
-        base64_body=not text,
-        cookies=cookies or None,
+    return request_event(
+        request.method, path, query, request.headers.multi_items(), body, domain_name=EXECUTE_API_DOMAIN
     )
-    # The sample's mTLS certificate, JWT claims and stage variables are not this API's: drop them.
-    event["requestContext"].pop("authentication", None)
-    event["requestContext"].pop("authorizer", None)
-    event.pop("stageVariables", None)
-    return event
 
 
 def to_response(request: httpx.Request, result: Any) -> httpx.Response:
-    """The HTTP response API Gateway makes of a payload 2.0 result."""
-    if not isinstance(result, dict) or "statusCode" not in result:
-        return httpx.Response(200, json=result, request=request)  # API Gateway's inference
-    headers = [(str(k), str(v)) for k, v in (result.get("headers") or {}).items()]
-    headers += [("set-cookie", str(cookie)) for cookie in result.get("cookies") or []]
-    raw = result.get("body") or ""
-    content = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode("utf-8")
-    return httpx.Response(int(result["statusCode"]), headers=headers, content=content, request=request)
+    status, headers, content = http_response(result)
+    return httpx.Response(status, headers=headers, content=content, request=request)
 
 
 class VersionTransport(httpx.BaseTransport):

@@ -19,7 +19,7 @@ from typing import Any
 import botocore.exceptions
 
 from ops import OpsError, aws
-from ops.smoke import REQUEST_ID
+from shared.contract import REQUEST_ID
 
 RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|\+00:00)$")
 METHOD = re.compile(r"^[A-Z]+$")

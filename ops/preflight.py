@@ -22,8 +22,8 @@ from typing import Any
 import botocore.exceptions
 
 from ops import OpsError, aws
+from shared.pins import LIVE
 
-LIVE = Path(__file__).resolve().parent.parent / "live"
 ENVIRONMENT = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 IMAGE = re.compile(
     r"^(?P<account>[0-9]{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?"
@@ -38,6 +38,11 @@ class Check:
     name: str
     ok: bool
     detail: str
+
+    @classmethod
+    def judged(cls, name: str, ok: bool, found: str, remedy: str) -> Check:
+        """What was found when the check holds; else what is wrong and what to do about it."""
+        return cls(name, ok, found if ok else remedy)
 
     def line(self) -> str:
         return f"  {'ok  ' if self.ok else 'FAIL'}  {self.name}: {self.detail}"
@@ -67,24 +72,14 @@ class Environment:
 
 
 def _locals(path: Path) -> dict[str, Any]:
-    import hcl2
-    from hcl2.utils import SerializationOptions
+    from shared.pins import PinError, hcl_locals
 
     try:
-        data = hcl2.loads(
-            path.read_text(),
-            serialization_options=SerializationOptions(
-                strip_string_quotes=True, with_comments=False, explicit_blocks=False
-            ),
-        )
+        return hcl_locals(path.read_text(), path)
     except OSError as exc:
         raise OpsError(f"cannot read {path}: {exc.strerror}") from None
-    except Exception as exc:  # python-hcl2 raises lark errors of several kinds
-        raise OpsError(f"{path} does not parse: {str(exc).splitlines()[0]}") from None
-    values: dict[str, Any] = {}
-    for block in data.get("locals", []):
-        values.update(block)
-    return values
+    except PinError as exc:
+        raise OpsError(str(exc)) from None
 
 
 def read(name: str, live: Path = LIVE) -> Environment:
@@ -102,11 +97,10 @@ def check_account(env: Environment, sts: Any) -> Check:
     with aws.errors("reading the caller's identity"):
         identity = sts.get_caller_identity()
     found = str(identity["Account"])
-    if found == env.account:
-        return Check("account", True, f"{found} ({identity['Arn']})")
-    return Check(
+    return Check.judged(
         "account",
-        False,
+        found == env.account,
+        f"{found} ({identity['Arn']})",
         f"these credentials are for account {found}, live/{env.name}/env.hcl says {env.account}: "
         f"use credentials of the {env.name} account",
     )
@@ -211,11 +205,10 @@ def check_concurrency(env: Environment, lambda_client: Any) -> Check:
             raise OpsError(f"reading the concurrency of {env.prefix}: {_code(exc)}") from None
     after = unreserved + current - reserve
     summary = f"reserving {reserve} leaves {after} of {limit} unreserved"
-    if after >= UNRESERVED_MINIMUM:
-        return Check("concurrency", True, summary)
-    return Check(
+    return Check.judged(
         "concurrency",
-        False,
+        after >= UNRESERVED_MINIMUM,
+        summary,
         f"{summary}, Lambda keeps {UNRESERVED_MINIMUM}: request a higher 'Concurrent executions' quota "
         f"(Service Quotas, Lambda, L-B99A9384) or lower lambda_reserved_concurrency in live/{env.name}/env.hcl",
     )
@@ -230,12 +223,11 @@ def check_alarm_topic(env: Environment, sns: Any) -> Check:
             return Check("alarm topic", True, f"{topic} does not exist yet: the first apply creates it")
         return Check("alarm topic", False, f"{topic}: {_code(exc)}")
     confirmed = [s for s in found if s.get("SubscriptionArn", "").startswith("arn:")]
-    if confirmed:
-        return Check("alarm topic", True, f"{len(confirmed)} confirmed subscription(s) on {topic}")
     pending = ", ".join(s.get("Endpoint", "?") for s in found) or "nobody"
-    return Check(
+    return Check.judged(
         "alarm topic",
-        False,
+        bool(confirmed),
+        f"{len(confirmed)} confirmed subscription(s) on {topic}",
         f"no confirmed subscription on {topic} (pending: {pending}): confirm the e-mail AWS sent, or "
         f"alarms reach no one",
     )

@@ -34,7 +34,7 @@ from xml.sax.saxutils import escape
 import botocore.exceptions
 
 from ops import OpsError, aws
-from tools.lambda_events import http_event
+from shared.events import http_event
 
 Print = Callable[[str], None]
 
@@ -346,7 +346,9 @@ class Function:
 
 @contextmanager
 def terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM (a cancelled CI job) stops tuning the way Ctrl-C does: through the clean-up."""
+    """SIGTERM (a cancelled CI job) stops tuning the way Ctrl-C does: through the clean-up. SIGINT is
+    set too: a process started with SIGINT ignored (a shell's background job, some process
+    supervisors) inherits that, and Python then never raises KeyboardInterrupt for it."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -354,11 +356,12 @@ def terminate_as_interrupt() -> Iterator[None]:
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {number: signal.signal(number, interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 @contextmanager
@@ -457,15 +460,15 @@ def restore(fn: Function, original: int, published: list[str], out: Print) -> No
 
 def pin(environment: str, memory_mb: int | None, live: Path | None = None) -> str:
     """Write `lambda_memory_size = memory_mb` into live/<environment>/env.hcl as `make pin` writes pins
-    (tools/promote.py); with None, only check that the environment can take it. Returns the diff."""
-    from tools import promote
+    (shared/pins.py); with None, only check that the environment can take it. Returns the diff."""
+    from shared import pins
 
     try:
         if memory_mb is None:
-            promote.read(live or promote.LIVE, environment)
+            pins.read(live or pins.LIVE, environment)
             return ""
-        diff = promote.pin_memory(live or promote.LIVE, environment, memory_mb)
-    except promote.PromoteError as exc:
+        diff = pins.pin_memory(live or pins.LIVE, environment, memory_mb)
+    except pins.PinError as exc:
         raise OpsError(str(exc)) from None
     return diff or f"live/{environment}/env.hcl already sets lambda_memory_size = {memory_mb}\n"
 

@@ -132,12 +132,12 @@ def wait_for_http(url: str, process: subprocess.Popen[bytes], log: Path, timeout
             time.sleep(0.1)
 
 
-def serve(args: list[str], log: Path, env: dict[str, str] | None = None) -> Server:
-    """Start `python <args> --port P` on loopback and wait until it answers /health."""
+def serve(args: list[str], log: Path, env: dict[str, str] | None = None, cwd: Path = ROOT) -> Server:
+    """Start `python <args> --port P` (in `cwd`) on loopback and wait until it answers /health."""
     port = emulator.free_port()
     process = subprocess.Popen(
         [sys.executable, *args, "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
+        cwd=cwd,
         env={**os.environ, "LOG_FORMAT": "json", **(env or {})},
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,

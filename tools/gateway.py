@@ -26,86 +26,28 @@ from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
 
 from starlette.types import Receive, Scope, Send
 
-from tools.lambda_events import LambdaContext
+from shared.events import LambdaContext, http_response, request_event
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
-TEXT_TYPES = ("text/", "application/json", "application/problem+json", "application/x-www-form-urlencoded")
 
 
 def to_event(scope: Scope, body: bytes, claims: dict[str, str] | None = None) -> dict[str, Any]:
     """An HTTP API payload 2.0 event for this request, shaped like AWS's documented sample."""
-    headers: dict[str, str] = {}
-    cookies: list[str] = []
-    for raw_name, raw_value in scope["headers"]:
-        name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
-        if name == "cookie":
-            cookies.extend(part.strip() for part in value.split(";") if part.strip())
-        else:  # API Gateway joins repeated headers with commas
-            headers[name] = f"{headers[name]},{value}" if name in headers else value
-    raw_query = scope["query_string"].decode("latin-1")
-    query: dict[str, str] = {}
-    for key, value in parse_qsl(raw_query, keep_blank_values=True):
-        query[key] = f"{query[key]},{value}" if key in query else value  # joined, as API Gateway does
-    now = time.time()
-    request_id = base64.b64encode(secrets.token_bytes(12)).decode()  # the shape of API Gateway's ids
-    raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
-    content_type = headers.get("content-type", "")
-    is_text = content_type.startswith(TEXT_TYPES)
-    try:
-        text = body.decode("utf-8") if is_text else None
-    except UnicodeDecodeError:
-        text = None
     client = scope.get("client") or ("127.0.0.1", 0)
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": raw_path,
-        "rawQueryString": raw_query,
-        "headers": headers,
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "local",
-            "domainName": headers.get("host", "127.0.0.1"),
-            "domainPrefix": "local",
-            "http": {
-                "method": scope["method"],
-                "path": scope["path"],
-                "protocol": f"HTTP/{scope.get('http_version', '1.1')}",
-                "sourceIp": client[0],
-                "userAgent": headers.get("user-agent", ""),
-            },
-            "requestId": request_id,
-            "routeKey": "$default",
-            "stage": "$default",
-            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-            "timeEpoch": int(now * 1000),
-        },
-        "isBase64Encoded": False,
-    }
-    if claims is not None:
-        scopes = claims.get("scope", "").split() or None
-        event["requestContext"]["authorizer"] = {"jwt": {"claims": claims, "scopes": scopes}}
-    if cookies:
-        event["cookies"] = cookies
-    if query:
-        event["queryStringParameters"] = query
-    if body:
-        event["body"] = text if text is not None else base64.b64encode(body).decode()
-        event["isBase64Encoded"] = text is None
-    return event
-
-
-def from_result(result: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    """Status, headers and body of the HTTP response for a payload 2.0 handler result."""
-    headers = [(k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in result["headers"].items()]
-    headers += [(b"set-cookie", cookie.encode("latin-1")) for cookie in result.get("cookies", [])]
-    raw = result.get("body") or ""
-    body = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode("utf-8")
-    return int(result["statusCode"]), headers, body
+    return request_event(
+        scope["method"],
+        (scope.get("raw_path") or scope["path"].encode()).decode("latin-1"),
+        scope["query_string"].decode("latin-1"),
+        [(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]],
+        body,
+        request_id=base64.b64encode(secrets.token_bytes(12)).decode(),  # the shape of API Gateway's ids
+        source_ip=client[0],
+        protocol=f"HTTP/{scope.get('http_version', '1.1')}",
+        claims=claims,
+    )
 
 
 def _b64url(data: bytes) -> str:
@@ -220,8 +162,9 @@ class LambdaGateway:
         loop = asyncio.get_running_loop()
         event = to_event(scope, bytes(body), claims)
         result = await loop.run_in_executor(self.worker, self.handler, event, context)
-        status, headers, payload = from_result(result)
-        await send({"type": "http.response.start", "status": status, "headers": headers})
+        status, headers, payload = http_response(result)
+        raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
+        await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": payload})
 
 

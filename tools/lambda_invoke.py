@@ -15,6 +15,15 @@ moto unchanged, so boto3 pointed at it sees one Lambda API. An invocation:
   of the invocation's log, base64-encoded: START, the function's own lines, END and the REPORT line
   with Duration, Billed Duration, Memory Size, Max Memory Used and, on a cold start, Init Duration
   (or the same as JSON `platform.start` / `platform.report` records, for functions that log JSON).
+- an alias as the qualifier is resolved as Lambda resolves it: its version, or one of the versions of
+  its routing configuration, drawn by weight;
+- with `emf_metrics`, does what CloudWatch Logs does with the function's embedded-metric-format lines
+  (they become metrics, put into moto in the caller's account) before it answers: metrics arrive at
+  once here, where CloudWatch takes seconds (what `ops release --signal-delay` allows for).
+
+Every invocation is recorded (`invocations`: function, qualifier, executed version, the HTTP method
+and path of an API Gateway event, status or error), so tests can show which version each request
+reached. Point a client at the proxy with AWS_ENDPOINT_URL_LAMBDA (or AWS_ENDPOINT_URL).
 
 The numbers are measured here, not on Lambda: durations are this machine's wall clock from the
 event's hand-over to the posted result, Init Duration from process start to the client's first poll,
@@ -35,18 +44,22 @@ import http.client
 import json
 import math
 import os
+import random
+import re
 import sys
 import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from tools.runtime_api import InitError, LoopbackServer, RuntimeAPI, lambda_environment, start_client
+from tools.runtime_api import InitError, RuntimeAPI, Served, lambda_environment, start_client
 
 ROOT = Path(__file__).resolve().parent.parent
 HANDLER = "app.handler.handler"
@@ -57,6 +70,21 @@ TIMEOUT = 60.0  # a safety net for a handler that hangs
 # Hop-by-hop headers, which a proxy must not pass on (RFC 9110, section 7.6.1).
 BODY_HEADERS = {"content-length", "content-type", "content-md5", "expect"}
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer"}
+# The caller's access key id in a SigV4 Authorization header: moto tells accounts apart by it.
+ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
+
+
+@dataclass
+class Invocation:
+    """One Invoke: which version answered, and what (an API Gateway event's answer, or the error)."""
+
+    function: str
+    qualifier: str | None
+    version: str
+    method: str
+    path: str
+    status: int | None  # None when the function failed
+    error: str | None = None
 
 
 @dataclass
@@ -98,6 +126,15 @@ def matches(function_arn: str, name: str, qualifier: str | None) -> bool:
     return own_name == wanted_name and (qualifier is None or qualifier == own_qualifier)
 
 
+def loaded(payload: bytes) -> dict[str, Any]:
+    """A JSON object payload, or {} for anything else."""
+    try:
+        value = json.loads(payload or b"{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def stretch(memory_mb: int) -> float:
     """How much longer code runs with the CPU share Lambda gives `memory_mb` than on one full core."""
     return max(1.0, ONE_VCPU_MB / memory_mb)
@@ -121,7 +158,7 @@ def report_line(request_id: str, metrics: dict[str, float], json_format: bool) -
     return line + "\n"
 
 
-class InvokeProxy:
+class InvokeProxy(Served):
     """Answers Invoke with the runtime client, forwards everything else to moto."""
 
     def __init__(
@@ -131,6 +168,7 @@ class InvokeProxy:
         handler: str = HANDLER,
         task_root: Path = ROOT,
         json_logs: bool = False,
+        emf_metrics: bool = False,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -138,24 +176,25 @@ class InvokeProxy:
         self.handler = handler
         self.task_root = task_root
         self.json_logs = json_logs  # moto does not keep LoggingConfig: say here which format to write
+        self.emf_metrics = emf_metrics
         self.environments: dict[tuple[str, str], Environment] = {}
         self.invoked: list[tuple[str, str | None]] = []  # (function, qualifier) of every Invoke, in order
+        self.invocations: list[Invocation] = []  # every invocation that ran, in order
+        self.cloudwatch: dict[tuple[str, str], Any] = {}  # boto3 clients, by access key and region
+        self.draw = random.random  # where an alias sends an invocation (traffic, not security)
         self.lock = threading.Lock()
-        self.server = LoopbackServer((host, port), self._handler_class())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__(self._handler_class(), host, port)
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def __enter__(self) -> InvokeProxy:
-        self.thread.start()
-        return self
+        return f"http://{self.address}"
 
     def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__exit__()
+        self.stop_environments()
+
+    def stop_environments(self) -> None:
+        """Stop every execution environment: the next invocation of each version is a cold start."""
         with self.lock:
             for environment in self.environments.values():
                 environment.stop()
@@ -207,7 +246,10 @@ class InvokeProxy:
             for key in [k for k in self.environments if matches(k[0], name, qualifier)]:
                 self.environments.pop(key).stop()
 
-    def invoke(self, config: dict[str, Any], payload: bytes, tail: bool) -> tuple[int, dict[str, str], bytes]:
+    def invoke(
+        self, config: dict[str, Any], payload: bytes, tail: bool, caller: Mapping[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        """Run one invocation of the version `config` describes; `caller` is the request's headers."""
         environment, cold = self.environment(config)
         with environment.lock:
             position = environment.output.seek(0, os.SEEK_END)
@@ -226,6 +268,8 @@ class InvokeProxy:
             environment.invocations += 1
             environment.output.seek(position)
             lines = environment.output.read().decode(errors="replace")
+        if self.emf_metrics:
+            self.put_metrics(lines, config["FunctionArn"].split(":")[3], caller or {})
         factor = stretch(environment.memory_mb)
         duration = (
             (invocation.answered_at - invocation.taken_at) * 1000 * factor
@@ -266,6 +310,92 @@ class InvokeProxy:
             headers["X-Amz-Log-Result"] = base64.b64encode(log.encode()[-TAIL_BYTES:]).decode()
         return 200, headers, invocation.payload
 
+    def put_metrics(self, lines: str, region: str, caller: Mapping[str, str]) -> None:
+        """CloudWatch Logs' part: each embedded-metric-format line becomes metric datapoints."""
+        import boto3
+
+        found = ACCESS_KEY.search(caller.get("Authorization", ""))
+        key = (found[1] if found else "testing", region)
+        if key not in self.cloudwatch:
+            self.cloudwatch[key] = boto3.client(
+                "cloudwatch",
+                endpoint_url=self.moto.geturl(),
+                region_name=region,
+                aws_access_key_id=key[0],
+                aws_secret_access_key="moto-checks-no-signature",  # noqa: S106 - not a secret
+            )
+        for line in lines.splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            meta = record.get("_aws") if isinstance(record, dict) else None
+            if not isinstance(meta, dict):
+                continue
+            timestamp = datetime.fromtimestamp(meta["Timestamp"] / 1000, UTC)
+            for directive in meta["CloudWatchMetrics"]:
+                data = [
+                    {
+                        "MetricName": metric["Name"],
+                        "Dimensions": [{"Name": name, "Value": str(record[name])} for name in dimensions],
+                        "Value": float(record[metric["Name"]]),
+                        "Timestamp": timestamp,
+                        "Unit": metric.get("Unit", "None"),
+                        **(
+                            {"StorageResolution": metric["StorageResolution"]}
+                            if "StorageResolution" in metric
+                            else {}
+                        ),
+                    }
+                    for dimensions in directive["Dimensions"]
+                    for metric in directive["Metrics"]
+                ]
+                self.cloudwatch[key].put_metric_data(Namespace=directive["Namespace"], MetricData=data)
+
+    def resolve(self, name: str, qualifier: str | None, ask: dict[str, str]) -> str | None:
+        """The version an alias sends this invocation to (weighted, as Lambda draws); others as given."""
+        if qualifier is None or qualifier.isdigit() or qualifier == "$LATEST":
+            return qualifier
+        status, _, found = self.moto_request(
+            "GET", f"{INVOCATIONS}{name}/aliases/{quote(qualifier, safe='')}", None, ask
+        )
+        if not 200 <= status < 300:  # (moto answers GetAlias with 201)
+            return qualifier  # moto's own answer to the configuration request says what is wrong
+        alias = json.loads(found)
+        weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+        draw = self.draw()
+        for version, weight in weights.items():
+            if draw < weight:
+                return str(version)
+            draw -= weight
+        return str(alias["FunctionVersion"])
+
+    def record(
+        self,
+        name: str,
+        qualifier: str | None,
+        version: str,
+        event: bytes,
+        answer: tuple[int, dict[str, str], bytes],
+    ) -> None:
+        status, headers, payload = answer
+        if status != 200:  # refused before anything ran
+            return
+        request, result = loaded(event).get("requestContext", {}).get("http", {}), loaded(payload)
+        failed = "X-Amz-Function-Error" in headers
+        code = result.get("statusCode")
+        self.invocations.append(
+            Invocation(
+                name,
+                qualifier,
+                version,
+                str(request.get("method", "")) if isinstance(request, dict) else "",
+                str(request.get("path", "")) if isinstance(request, dict) else "",
+                None if failed or not isinstance(code, int) else code,
+                f"{result.get('errorType')}: {result.get('errorMessage')}" if failed else None,
+            )
+        )
+
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
 
@@ -284,11 +414,12 @@ class InvokeProxy:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 qualifier = parse_qs(query).get("Qualifier", [None])[0]
                 proxy.invoked.append((unquote(name), qualifier))
-                path = f"{INVOCATIONS}{name}/configuration"
-                if qualifier:
-                    path += f"?Qualifier={quote(qualifier, safe='')}"
                 # The caller's credentials tell moto which account it asks about; the body stays here.
                 ask = {k: v for k, v in self.forward_headers().items() if k.lower() not in BODY_HEADERS}
+                version = proxy.resolve(name, qualifier, ask)
+                path = f"{INVOCATIONS}{name}/configuration"
+                if version:
+                    path += f"?Qualifier={quote(version, safe='')}"
                 status, headers, found = proxy.moto_request("GET", path, None, ask)
                 if status != 200:
                     self.reply(status, headers, found)
@@ -306,7 +437,10 @@ class InvokeProxy:
                     )
                     return
                 tail = self.headers.get("X-Amz-Log-Type") == "Tail"
-                status, reply_headers, payload = proxy.invoke(json.loads(found), body, tail)
+                config = json.loads(found)
+                answer = proxy.invoke(config, body, tail, caller=dict(self.headers.items()))
+                proxy.record(unquote(name), qualifier, config.get("Version", "$LATEST"), body, answer)
+                status, reply_headers, payload = answer
                 self.reply(status, list(reply_headers.items()), payload)
 
             def forward_headers(self) -> dict[str, str]:
@@ -355,10 +489,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="port to listen on (default: any free port)")
     parser.add_argument("--handler", default=HANDLER, help=f"handler every function runs (default {HANDLER})")
     parser.add_argument("--json-logs", action="store_true", help="write JSON platform records, not text")
+    parser.add_argument(
+        "--emf-metrics",
+        action="store_true",
+        help="put the function's embedded metrics into moto's CloudWatch",
+    )
     args = parser.parse_args(argv)
     with InvokeProxy(
-        args.moto_endpoint, handler=args.handler, json_logs=args.json_logs, port=args.port
-    ) as proxy:
+        args.moto_endpoint, handler=args.handler, json_logs=args.json_logs, emf_metrics=args.emf_metrics,
+        port=args.port,
+    ) as proxy:  # fmt: skip
         print(f"Lambda API with Invoke on {proxy.url} (moto at {args.moto_endpoint})", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()

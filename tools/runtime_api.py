@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Self
 
 HOST = "127.0.0.1"
 PREFIX = "/2018-06-01/runtime"
@@ -83,8 +83,31 @@ class LoopbackServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-class RuntimeAPI:
-    """Serves the Runtime API on a free loopback port; `invoke` hands the client one event."""
+class Served:
+    """A LoopbackServer on a thread of its own: `with` starts it and stops it."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler], host: str = HOST, port: int = 0) -> None:
+        self.server = LoopbackServer((host, port), handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def address(self) -> str:
+        """host:port where it listens."""
+        host, port = self.server.server_address[:2]
+        return f"{host!s}:{port}"
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class RuntimeAPI(Served):
+    """Serves the Runtime API on a free loopback port (`address` is AWS_LAMBDA_RUNTIME_API);
+    `invoke` hands the client one event."""
 
     def __init__(self, host: str = HOST, port: int = 0) -> None:
         self.pending: queue.Queue[Invocation] = queue.Queue()
@@ -93,37 +116,14 @@ class RuntimeAPI:
         self.init_failed = threading.Event()
         self.first_poll_at: float | None = None  # the client's first GET .../next: init is over
         self.polled = threading.Event()
-        self.server = LoopbackServer((host, port), self._handler_class())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__(self._handler_class(), host, port)
 
-    @property
-    def address(self) -> str:
-        """host:port, the value of AWS_LAMBDA_RUNTIME_API."""
-        host, port = self.server.server_address[:2]
-        return f"{host!s}:{port}"
-
-    def __enter__(self) -> RuntimeAPI:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def invoke(
-        self,
-        event: Any,
-        *,
-        timeout: float = 30.0,
-        function_arn: str = FUNCTION_ARN,
-        request_id: str | None = None,
-    ) -> Invocation:
+    def invoke(self, event: Any, *, timeout: float = 30.0) -> Invocation:
         """Queue one event (a JSON-able value, or bytes sent as they are) and wait for its result.
 
         Raises InitError if the client reports an init error instead, TimeoutError if nothing comes.
         """
-        invocation = self.submit(event, timeout=timeout, function_arn=function_arn, request_id=request_id)
-        return self.wait(invocation, timeout=timeout)
+        return self.wait(self.submit(event, timeout=timeout), timeout=timeout)
 
     def submit(
         self,

@@ -3,7 +3,6 @@ reported as malformed, and Lambda events Mangum cannot read, which raised out of
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 import os
@@ -15,8 +14,8 @@ from typing import Any
 import pytest
 
 from app.endpoints import MAX_JSON_DEPTH
-from tests.app.transports import Transport
-from tools.lambda_events import http_event
+from shared.events import http_event
+from tests.app.transports import Transport, drive, http_scope
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 JSON = {"content-type": "application/json"}
@@ -116,7 +115,7 @@ INVOKE = """
 import json, sys
 sys.path.insert(0, {root!r})
 from app.handler import handler
-from tools.lambda_events import LambdaContext
+from shared.events import LambdaContext
 for line in sys.stdin:
     event = json.loads(line)
     try:
@@ -236,7 +235,6 @@ def through_gateway(headers: list[tuple[bytes, bytes]], chunk: bytes) -> tuple[i
 
     gateway = LambdaGateway(handler, settings.max_body_bytes)
     read = 0
-    sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
         nonlocal read
@@ -244,24 +242,11 @@ def through_gateway(headers: list[tuple[bytes, bytes]], chunk: bytes) -> tuple[i
         assert read <= 100, "the gateway kept reading: 100 chunks and counting"
         return {"type": "http.request", "body": chunk, "more_body": True}
 
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    scope = {
-        "type": "http",
-        "http_version": "1.1",
-        "method": "POST",
-        "path": "/echo",
-        "raw_path": b"/echo",
-        "query_string": b"",
-        "headers": [(b"content-type", b"application/json"), *headers],
-        "client": ("127.0.0.1", 50000),
-    }
-    loop = asyncio.new_event_loop()  # a private loop: asyncio.run would unset the thread's
-    try:
-        loop.run_until_complete(gateway(scope, receive, send))
-    finally:
-        loop.close()
+    sent = drive(
+        gateway,
+        http_scope("POST", "/echo", headers=[(b"content-type", b"application/json"), *headers]),
+        receive,
+    )
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     return sent[0]["status"], json.loads(body), read
 

@@ -1,6 +1,6 @@
 """Behind a custom domain's API mapping key and API Gateway's JWT authorizer, through the handler.
 
-Events are shaped as API Gateway sends them (tools/lambda_events.py): through the custom domain
+Events are shaped as API Gateway sends them (shared/events.py): through the custom domain
 `api.example.com` with the API mapped at `v1`, the path keeps the key (`rawPath` `/v1/hello` for the
 route `GET /hello`); at the API's own `$default` endpoint it has none. Both reach the same function.
 A protected route's event carries the authorizer's claims; a public one has no authorizer.
@@ -24,7 +24,7 @@ from starlette.requests import Request
 
 from app import auth
 from app.handler import handler
-from tools.lambda_events import LambdaContext, http_event
+from shared.events import LambdaContext, http_event
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = "api.example.com"
@@ -36,7 +36,7 @@ TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c2VyLTEyMyJ9.c2VjcmV0LXNpZ25hdHVyZQ"  
 INVOKE = """
 import json, sys
 from app.handler import handler
-from tools.lambda_events import LambdaContext
+from shared.events import LambdaContext
 for event in json.load(sys.stdin):
     result = handler(event, LambdaContext())
     print("RESULT " + json.dumps(result), file=sys.stderr)

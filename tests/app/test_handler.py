@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from app.handler import UnsupportedEvent, handler
-from tools.lambda_events import AWS_SAMPLE, LambdaContext, http_event
+from shared.events import AWS_SAMPLE, LambdaContext, http_event
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -93,7 +93,7 @@ LAMBDA_SCRIPT = """
 import json, sys
 sys.path.insert(0, {root!r})
 from app.handler import handler
-from tools.lambda_events import LambdaContext, http_event
+from shared.events import LambdaContext, http_event
 for kind in sys.argv[1:]:
     if kind == "bad":
         try:

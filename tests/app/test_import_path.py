@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tools.lambda_events import http_event
+from shared.events import http_event
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = Path(__file__).with_name("import_probe.py")

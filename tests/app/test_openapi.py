@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import copy
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from openapi_spec_validator import validate
 
+from app.config import DEFAULT_MAX_BODY_BYTES, PUBLIC_PATHS
 from app.main import app
+from app.openapi import example
+from shared import contract
 from tests.app.transports import Asgi
 from tests.conftest import Server
 
@@ -51,6 +57,44 @@ def test_document_states_the_configured_body_limit() -> None:
     settings = Settings.from_env({"MAX_BODY_BYTES": "1024"})
     document = Asgi(create_app(settings))("GET", "/openapi.json").json()
     assert "1024 bytes" in document["paths"]["/echo"]["post"]["responses"]["413"]["description"]
+    # For clients, which read it from here rather than from the app's code.
+    assert contract.max_body_bytes(document) == 1024
+    assert contract.max_body_bytes(served_document()) == DEFAULT_MAX_BODY_BYTES
+
+
+def test_every_route_has_examples_and_they_read() -> None:
+    # contract.examples refuses repeated names, malformed entries and undocumented statuses.
+    examples = contract.examples(served_document())
+    documented = {
+        (path, method.upper()) for path, item in served_document()["paths"].items() for method in item
+    }
+    with_examples = {(example.path, example.method) for example in examples}
+    # /health and /openapi.json are the generic contract's (ops smoke checks them by their rules).
+    assert with_examples == {(path, method) for path, method in documented if path not in PUBLIC_PATHS}
+    assert {example.status for example in examples} >= {200, 400}
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"name": "x", "response": {"status": 201}}, "expects 201, which the operation does not document"),
+        ({"name": "Not A Name", "response": {"status": 200}}, "is not lower-case letters, digits and -"),
+        ({"name": "x"}, "an x-contract example is malformed (KeyError"),
+        ({"name": "x", "request": {"bodyBase64": "!"}, "response": {"status": 200}}, "malformed (Error"),
+    ],
+)
+def test_a_malformed_example_is_refused(entry: dict[str, object], message: str) -> None:
+    document = copy.deepcopy(served_document())
+    document["paths"]["/hello"]["get"]["x-contract"].append(entry)
+    with pytest.raises(contract.ContractError, match=re.escape(message)):
+        contract.examples(document)
+
+
+def test_a_repeated_example_name_is_refused() -> None:
+    document = copy.deepcopy(served_document())
+    document["paths"]["/echo"]["post"]["x-contract"].append(example("hello", 400))
+    with pytest.raises(contract.ContractError, match="example names must be unique: hello repeated"):
+        contract.examples(document)
 
 
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(live_app: Server, tmp_path) -> None:

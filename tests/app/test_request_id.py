@@ -7,8 +7,8 @@ import re
 import pytest
 
 from app.main import app
+from shared.events import LambdaContext, http_event
 from tests.app.transports import Asgi
-from tools.lambda_events import LambdaContext, http_event
 
 
 @pytest.mark.parametrize("incoming", ["abc-123", "req.1:2=3+4_5", "x" * 128, "0123456789abcdef"])

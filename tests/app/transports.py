@@ -8,13 +8,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from dataclasses import dataclass
-from typing import Any, Protocol
+from dataclasses import astuple, dataclass
+from typing import Any
 from urllib.parse import unquote
 
-from starlette.types import ASGIApp, Message
+from starlette.types import ASGIApp, Message, Receive, Scope
 
-from tools.lambda_events import LambdaContext, http_event
+from shared.events import LambdaContext, http_event
 
 
 @dataclass
@@ -28,7 +28,19 @@ class Reply:
         return json.loads(self.body)
 
 
-class Transport(Protocol):
+@dataclass
+class Request:
+    method: str
+    path: str  # as sent, percent-encoded
+    query: str
+    headers: dict[str, str]
+    body: bytes | None
+    cookies: list[str]
+
+
+class Transport:
+    """Sends one request, given as keywords, and returns the reply."""
+
     name: str
 
     def __call__(
@@ -40,10 +52,14 @@ class Transport(Protocol):
         headers: dict[str, str] | None = None,
         body: bytes | None = None,
         cookies: list[str] | None = None,
-    ) -> Reply: ...
+    ) -> Reply:
+        return self.send(Request(method, path, query, headers or {}, body, cookies or []))
+
+    def send(self, request: Request) -> Reply:
+        raise NotImplementedError
 
 
-class Asgi:
+class Asgi(Transport):
     """Calls the ASGI app with a scope built by hand: no client library normalises the request."""
 
     name = "asgi"
@@ -51,50 +67,19 @@ class Asgi:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    def __call__(
-        self,
-        method: str,
-        path: str,
-        *,
-        query: str = "",
-        headers: dict[str, str] | None = None,
-        body: bytes | None = None,
-        cookies: list[str] | None = None,
-    ) -> Reply:
+    def send(self, request: Request) -> Reply:
+        method, path, query, headers, body, cookies = astuple(request)
         raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
         if body is not None and "content-length" not in (headers or {}):
             raw_headers.append((b"content-length", str(len(body)).encode()))
         if cookies:
             raw_headers.append((b"cookie", "; ".join(cookies).encode("latin-1")))
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": method,
-            "scheme": "http",
-            "path": unquote(path),
-            "raw_path": path.encode("latin-1"),
-            "root_path": "",
-            "query_string": query.encode("latin-1"),
-            "headers": raw_headers,
-            "client": ("127.0.0.1", 50000),
-            "server": ("127.0.0.1", 8000),
-        }
-        messages: list[Message] = []
         pending = [{"type": "http.request", "body": body or b"", "more_body": False}]
 
         async def receive() -> Message:
             return pending.pop() if pending else {"type": "http.disconnect"}
 
-        async def send(message: Message) -> None:
-            messages.append(message)
-
-        # A private loop: asyncio.run would unset the thread's loop, which Mangum relies on.
-        loop = asyncio.new_event_loop()
-        try:
-            loop.run_until_complete(self.app(scope, receive, send))
-        finally:
-            loop.close()
+        messages = drive(self.app, http_scope(method, path, query, raw_headers), receive)
         start = next(m for m in messages if m["type"] == "http.response.start")
         collected: dict[str, list[str]] = {}
         for key, value in start["headers"]:
@@ -108,6 +93,42 @@ class Asgi:
         )
 
 
+def http_scope(
+    method: str, path: str, query: str = "", headers: list[tuple[bytes, bytes]] | None = None
+) -> Scope:
+    """The ASGI scope of a request from a client on loopback; `path` as sent (percent-encoded)."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": unquote(path),
+        "raw_path": path.encode("latin-1"),
+        "root_path": "",
+        "query_string": query.encode("latin-1"),
+        "headers": headers or [],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+
+
+def drive(app: ASGIApp, scope: Scope, receive: Receive) -> list[Message]:
+    """Run one request through an ASGI app; the messages it sent."""
+    messages: list[Message] = []
+
+    async def record(message: Message) -> None:
+        messages.append(message)
+
+    # A private loop: asyncio.run would unset the thread's loop, which Mangum relies on.
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(app(scope, receive, record))
+    finally:
+        loop.close()
+    return messages
+
+
 def ensure_event_loop() -> None:
     """Mangum drives the app on the thread's current loop, which it sets up at import. A test that
     ran asyncio.run() in this process since has unset it; the Lambda runtime never does that."""
@@ -117,7 +138,7 @@ def ensure_event_loop() -> None:
         asyncio.set_event_loop(asyncio.new_event_loop())
 
 
-class Lambda:
+class Lambda(Transport):
     """Calls `app.handler.handler` with an API Gateway HTTP API 2.0 event, as AWS does."""
 
     name = "lambda"
@@ -129,16 +150,8 @@ class Lambda:
         self.base64_bodies = base64_bodies
         self.last_event: dict[str, Any] | None = None
 
-    def __call__(
-        self,
-        method: str,
-        path: str,
-        *,
-        query: str = "",
-        headers: dict[str, str] | None = None,
-        body: bytes | None = None,
-        cookies: list[str] | None = None,
-    ) -> Reply:
+    def send(self, request: Request) -> Reply:
+        method, path, query, headers, body, cookies = astuple(request)
         text_ok = True
         if body is not None:
             try:

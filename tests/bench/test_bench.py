@@ -24,7 +24,7 @@ from bench.lambda_handlers import (
     rounds,
     verdicts,
 )
-from tools.lambda_events import http_event
+from shared.events import http_event
 
 ROOT = Path(__file__).resolve().parents[2]
 

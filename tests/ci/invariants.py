@@ -178,14 +178,17 @@ def oidc_only_where_aws_is_reached(tree: Tree) -> list[str]:
     return problems
 
 
-def pushes_pins(tree: Tree, job: dict[str, Any]) -> bool:
+def runs(tree: Tree, job: dict[str, Any], found: Callable[[str], bool]) -> bool:
+    """Whether a step of the job, or of the reusable workflow it calls, runs a script `found` finds."""
     called = tree.called(job)
     if called:
-        return any(pushes_pins(tree, j) for j in (called.data.get("jobs") or {}).values())
-    return any(
-        module == "ci.commit_pin"
-        for step in job.get("steps") or []
-        for module, _ in python_modules(str(step.get("run", "")))
+        return any(runs(tree, j, found) for j in (called.data.get("jobs") or {}).values())
+    return any(found(str(step.get("run", ""))) for step in job.get("steps") or [])
+
+
+def pushes_pins(tree: Tree, job: dict[str, Any]) -> bool:
+    return runs(
+        tree, job, lambda script: any(module == "ci.commit_pin" for module, _ in python_modules(script))
     )
 
 
@@ -350,13 +353,10 @@ def python_commands_exist(
 
 def applies(tree: Tree, job: dict[str, Any]) -> bool:
     """The job (or the reusable workflow it calls) runs a terragrunt/terraform apply."""
-    called = tree.called(job)
-    if called:
-        return any(applies(tree, j) for j in (called.data.get("jobs") or {}).values())
-    return any(
-        words[0] in ("terragrunt", "terraform") and "apply" in words
-        for step in job.get("steps") or []
-        for words in commands(str(step.get("run", "")))
+    return runs(
+        tree,
+        job,
+        lambda script: any(w[0] in ("terragrunt", "terraform") and "apply" in w for w in commands(script)),
     )
 
 

@@ -20,33 +20,23 @@ from tools.terraform import cli_env
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / ".pre-commit-config.yaml"
 
-WORKFLOW_OK_BUT_NO_TIMEOUT = """\
-name: no-timeout
-on: {pull_request: {}}
-permissions: {}
-jobs:
-  build:
-    runs-on: ubuntu-24.04
-    permissions: {}
-    steps:
-      - run: echo hello
-"""
-WORKFLOW_UNPINNED = """\
-name: unpinned
-on: {pull_request: {}}
-permissions: {}
-jobs:
-  build:
-    runs-on: ubuntu-24.04
-    permissions: {}
-    timeout-minutes: 5
-    steps:
-      - uses: actions/checkout@v4
-"""
+
+def workflow(name: str, job: str) -> str:
+    """A workflow of one job, valid but for what `job` (its last lines) says."""
+    head = f"name: {name}\non: {{pull_request: {{}}}}\npermissions: {{}}\njobs:\n  build:\n"
+    return head + "    runs-on: ubuntu-24.04\n    permissions: {}\n" + job
+
+
+WORKFLOW_OK_BUT_NO_TIMEOUT = workflow("no-timeout", "    steps:\n      - run: echo hello\n")
+WORKFLOW_UNPINNED = workflow(
+    "unpinned", "    timeout-minutes: 5\n    steps:\n      - uses: actions/checkout@v4\n"
+)
 BROKEN = {
     "app/lint.py": "import os\n",  # ruff check: F401
     "app/format.py": "x = {'a':1}\n",  # ruff format
     "app/untyped.py": "def double(x):\n    return x * 2\n",  # mypy --strict: no annotations
+    "app/__init__.py": "",
+    "app/sideways.py": "from tools import terraform as terraform\n",  # import-linter: app imports tools
     "modules/unformatted/main.tf": 'locals {\n  a = 1\n  bb  = 2\n}\n',  # terraform fmt
     "modules/invalid/main.tf": "output \"x\" {\n  value = var.missing\n}\n",  # terraform validate
     "live/dev/unit/terragrunt.hcl": "inputs = {\n  a = 1\n  bb  = 2\n}\n",  # Terragrunt formatting
@@ -71,7 +61,7 @@ def test_every_hook_is_local_and_runs_a_pinned_tool() -> None:
     ids = {str(hook["id"]) for hook in hooks()}
     assert ids >= {
         "ruff", "ruff-format", "mypy", "terraform-fmt", "terraform-validate", "terragrunt-fmt",
-        "shellcheck", "hadolint", "zizmor", "check-github-workflows", "check-dependabot",
+        "shellcheck", "hadolint", "zizmor", "check-github-workflows", "check-dependabot", "import-linter",
     }  # fmt: skip
     for hook in hooks():
         assert hook["language"] == "unsupported", hook["id"]
@@ -99,7 +89,12 @@ def broken_run(tmp_path_factory: pytest.TempPathFactory) -> str:
         (repo / name).write_text(text)
     (repo / "tools" / "run.sh").chmod(0o755)
     shutil.copy(CONFIG, repo / CONFIG.name)
-    (repo / "pyproject.toml").write_text('[tool.mypy]\nfiles = ["app"]\nstrict = true\n')
+    (repo / "pyproject.toml").write_text(
+        '[tool.mypy]\nfiles = ["app"]\nstrict = true\n'
+        '[tool.importlinter]\nroot_packages = ["app", "tools"]\n'
+        '[[tool.importlinter.contracts]]\nname = "app alone"\ntype = "forbidden"\n'
+        'source_modules = ["app"]\nforbidden_modules = ["tools"]\n'
+    )
     for module in ("__init__.py", "terraform.py"):  # what the Terraform hooks run
         shutil.copy(ROOT / "tools" / module, repo / "tools" / module)
     (repo / ".venv").symlink_to(ROOT / ".venv")
@@ -123,6 +118,7 @@ def broken_run(tmp_path_factory: pytest.TempPathFactory) -> str:
         ("ruff", "F401"),
         ("ruff-format", "files were modified by this hook"),
         ("mypy", "app/untyped.py:1: error: Function is missing a type annotation"),
+        ("import-linter", "app.sideways -> tools.terraform"),
         ("terraform-fmt", "files were modified by this hook"),
         ("terraform-validate", "modules/invalid: terraform validate failed"),
         ("terragrunt-fmt", "formatted live/dev/unit/terragrunt.hcl"),

@@ -171,32 +171,59 @@ def test_base_image_errors(bin_dir: Path, tmp_path: Path, capsys: pytest.Capture
 # --- invoke_image error paths ------------------------------------------------------------------------
 
 
-def test_invoke_image_unreachable_emulator_is_one_line_per_check(capsys: pytest.CaptureFixture[str]) -> None:
+def test_invoke_image_unreachable_emulator_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     from tools.emulator import free_port
 
     url = f"http://127.0.0.1:{free_port()}{invoke_image.INVOCATIONS_PATH}"
     assert invoke_image.main(["--url", url, "--wait", "0.3"]) == 1
     out = capsys.readouterr().out
-    assert out.count("FAIL") == 5
+    # Nothing answered the document's request: no route example is known, none is tried.
+    assert out.count("FAIL") == 1
     assert "no answer from" in out
     assert "Traceback" not in out
-    assert out.rstrip().endswith("0 of 5 checks passed")
+    assert out.rstrip().endswith("0 of 1 checks passed")
 
 
 def test_invoke_image_flags_runtime_errors_and_wrong_shapes() -> None:
-    case = invoke_image.cases("1.0.0")[0]
-    good = {"statusCode": 200, "headers": {"Content-Type": "application/json",
-            "X-Request-ID": case.event["requestContext"]["requestId"]}, "body": '{"message": "Hello, World!"}'}  # fmt: skip
+    from app.main import app
+
+    case = invoke_image.cases(app.state.openapi, "1.0.0")[0]
+    assert case.name == "GET /hello (hello)"
+    good = {"statusCode": 200, "headers": {"Content-Type": "application/json", "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store", "X-Request-ID": case.event["requestContext"]["requestId"]},
+            "body": '{"message": "Hello, World!"}'}  # fmt: skip
     assert invoke_image.check(case, good) == []
-    assert invoke_image.check(case, {**good, "statusCode": 500}) == ["status 500, expected 200"]
-    assert "body is not JSON" in invoke_image.check(case, {**good, "body": "<html>"})[0]
+    assert invoke_image.check(case, {**good, "statusCode": 500}) == ["expected status 200, got 500"]
+    assert "body is not JSON" in invoke_image.check(case, {**good, "body": "<html>"})[-1]
     problems = invoke_image.check(case, {**good, "headers": {}})
-    assert any("content-type" in p for p in problems)
+    assert any("Content-Type" in p for p in problems)
     assert any("x-request-id" in p for p in problems)
-    health = invoke_image.cases("1.0.0")[-1]
+    health = invoke_image.cases(app.state.openapi, "1.0.0")[-1]
     wrong_version = {**good, "headers": {**good["headers"], "X-Request-ID": health.event["requestContext"]["requestId"]},
                      "body": '{"status": "ok", "version": "0.9.0"}'}  # fmt: skip
-    assert "expected" in invoke_image.check(health, wrong_version)[0]
+    assert invoke_image.check(health, wrong_version) == [
+        'body {"status": "ok", "version": "0.9.0"}, expected {"status": "ok", "version": "1.0.0"}'
+    ]
+
+
+def test_invoke_image_says_when_the_examples_cannot_be_read(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    document = {"openapi": "3.1.0", "paths": {"/x": {"get": {"x-contract": [{"name": "x"}]}}}}
+    answered = {"statusCode": 200, "headers": {"Content-Type": "application/json", "X-Content-Type-Options": "nosniff",
+                "Cache-Control": "no-store"}, "body": json.dumps(document)}  # fmt: skip
+
+    def invoke(url: str, event: dict[str, object], deadline: float) -> dict[str, object]:
+        return {
+            **answered,
+            "headers": {**answered["headers"], "X-Request-ID": event["requestContext"]["requestId"]},
+        }
+
+    monkeypatch.setattr(invoke_image, "invoke", invoke)
+    assert invoke_image.run("http://127.0.0.1:9/x", None, 0) == 1
+    out = capsys.readouterr().out
+    assert "FAIL the route examples cannot be read: GET /x: an x-contract example is malformed" in out
+    assert out.rstrip().endswith("0 of 1 checks passed")
 
 
 # --- commit_pin ----------------------------------------------------------------------------------------

@@ -200,7 +200,8 @@ BREAKAGES = [
     (
         invariants.no_dangerous_triggers_or_inherited_secrets,
         "deploy.yml",
-        "    secrets:\n      NOTIFY_WEBHOOK_URL: ${{ secrets.NOTIFY_WEBHOOK_URL }}\n\n  # Promotion",
+        "    secrets:\n      NOTIFY_WEBHOOK_URL: ${{ secrets.NOTIFY_WEBHOOK_URL }}\n"
+        "      SMOKE_TOKEN: ${{ secrets.SMOKE_TOKEN_DEV }}\n\n  # Promotion",
         "    secrets: inherit\n\n  # Promotion",
         "secrets: inherit",
     ),

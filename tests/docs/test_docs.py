@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import itertools
+import json
 import re
 import shlex
 import subprocess
@@ -10,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from app.main import app
+from shared import contract
 from tests.conftest import Server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,12 +59,47 @@ def console_examples(path: Path) -> list[tuple[str, str]]:
 
 
 README_EXAMPLES = console_examples(README)
+DOCUMENT = app.state.openapi
 
 
 def test_the_readme_shows_a_curl_example_for_every_endpoint() -> None:
     commands = " ".join(command for command, _ in README_EXAMPLES)
-    for endpoint in ("/hello", "/echo", "/health", "/openapi.json"):
+    for endpoint in DOCUMENT["paths"]:
         assert f"{LOCAL}{endpoint}" in commands, f"README has no curl example for {endpoint}"
+
+
+def curl_request(command: str) -> tuple[str, str, str, str | None, bytes | None]:
+    """(method, path, query, content type, body) of a README curl command."""
+    argv = shlex.split(command)
+    options = {flag: value for flag, value in itertools.pairwise(argv) if flag in ("-X", "-H", "-d")}
+    url = next(arg for arg in argv if arg.startswith(LOCAL))
+    path, _, query = url.removeprefix(LOCAL).partition("?")
+    body = options["-d"].encode() if "-d" in options else None
+    method = options.get("-X", "POST" if body is not None else "GET")
+    header = options.get("-H", "")
+    content_type = header.split(":", 1)[1].strip() if header.lower().startswith("content-type:") else None
+    return method, path, query, content_type, body
+
+
+def shown_body(output: str) -> str:
+    """The body of a README transcript: after the headers when curl shows them (-i)."""
+    return output.split("\n\n", 1)[1] if output.startswith("HTTP/") else output
+
+
+@pytest.mark.parametrize(("command", "expected"), README_EXAMPLES, ids=[c for c, _ in README_EXAMPLES])
+def test_each_readme_example_of_a_route_is_one_of_its_contract_examples(command: str, expected: str) -> None:
+    # The contract's examples are the app's (app/openapi.py); the README shows some of them, not others.
+    method, path, query, content_type, body = curl_request(command)
+    of_route = [e for e in contract.examples(DOCUMENT) if (e.method, e.path) == (method, path)]
+    if not of_route:
+        return  # a generic rule (a wrong method, the document, /health): no route example to match
+    same = [
+        e for e in of_route
+        if (e.query, e.headers.get("content-type"), e.body or None) == (query, content_type, body)
+    ]  # fmt: skip
+    assert same, f"README's `{command}` is none of the examples of {method} {path} in app/openapi.py"
+    if same[0].fixed_body:
+        assert json.loads(shown_body(expected)) == same[0].expected
 
 
 @pytest.mark.parametrize(("command", "expected"), README_EXAMPLES, ids=[c for c, _ in README_EXAMPLES])
@@ -128,3 +167,12 @@ def test_the_checks_fail_on_broken_docs(tmp_path: Path) -> None:
         test_every_relative_link_resolves(broken)
     with pytest.raises(AssertionError, match="deploy-everything"):
         test_every_make_target_and_ops_command_named_exists(broken)
+
+
+def test_a_readme_example_the_contract_does_not_have_fails() -> None:
+    check = test_each_readme_example_of_a_route_is_one_of_its_contract_examples
+    with pytest.raises(AssertionError, match=r"none of the examples of GET /hello"):
+        check(f'curl -s "{LOCAL}/hello?name=Zed"', '{"message":"Hello, Zed!"}')
+    with pytest.raises(AssertionError):  # the example's answer, shown wrong
+        check(f"curl -s {LOCAL}/hello", '{"message":"Hi!"}')
+    check(f"curl -s {LOCAL}/hello", '{"message":"Hello, World!"}')

@@ -20,20 +20,14 @@ from typing import Any
 
 import pytest
 
-from bench.image import (
-    DOCKERFILE,
-    build_closure,
-    dockerfile_cmd,
-    instructions,
-    isolated_python,
-    lambda_like_env,
-    without_bytecode,
-)
-from tools.lambda_events import http_event
+from app.main import app
+from bench.image import build_closure, isolated_python, lambda_like_env, without_bytecode
+from ci import invoke_image
+from shared.dockerfile import DOCKERFILE, dockerfile_cmd, instructions
+from shared.events import http_event
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = Path(__file__).with_name("closure_probe.py")
-REQUEST_ID = re.compile(r"^[A-Za-z0-9._:=+-]{1,128}$")
 
 
 @pytest.fixture(scope="module")
@@ -46,14 +40,9 @@ def probe(closure: Path, events: list[dict[str, Any]], tmp_path: Path) -> dict[s
     events_file.write_text(json.dumps(events))
     result = subprocess.run(
         [*isolated_python(), str(PROBE), str(closure), dockerfile_cmd(), str(events_file), str(output)],
-        env={**lambda_like_env(), "APP_VERSION": "closure-test"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise AssertionError(f"probe failed ({result.returncode}):\n{result.stderr[-3000:]}")
+        env={**lambda_like_env(), "APP_VERSION": "closure-test"}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, f"probe failed ({result.returncode}):\n{result.stderr[-3000:]}"
     return json.loads(output.read_text())
 
 
@@ -80,19 +69,13 @@ def test_closure_holds_exactly_the_locked_runtime_distributions(closure: Path) -
 
 
 def test_every_route_answers_from_the_closure_alone(closure: Path, tmp_path: Path) -> None:
-    json_headers = {"content-type": "application/json"}
-    events = [
-        http_event("GET", "/hello", request_id="req-hello"),
-        http_event("GET", "/hello", query="name=Ada", request_id="req-hello-name"),
-        http_event(
-            "POST", "/echo", headers=json_headers, body=b'{"a": [1, 2.5, null]}', request_id="req-echo"
-        ),
-        http_event("GET", "/health", request_id="req-health"),
-        http_event("GET", "/openapi.json", request_id="req-openapi"),
-        http_event("POST", "/echo", headers=json_headers, body=b"{bad", request_id="req-bad"),
+    # The image check's cases (the document, every route example in it, /health), and two generic refusals.
+    cases = [invoke_image.document_case(), *invoke_image.cases(app.state.openapi, "closure-test")]
+    refusals = [
         http_event("DELETE", "/hello", request_id="req-405"),
         http_event("GET", "/nowhere", request_id="req-404"),
     ]
+    events = [case.event for case in cases] + refusals
     report = probe(closure, events, tmp_path)
 
     # Only the closure and the standard library were visible, and only they were used.
@@ -101,19 +84,16 @@ def test_every_route_answers_from_the_closure_alone(closure: Path, tmp_path: Pat
     assert report["site_loaded"] is False
     assert report["outside"] == []
 
-    hello, named, echo, health, openapi, bad, not_allowed, missing = report["results"]
-    assert (hello["statusCode"], body(hello)) == (200, {"message": "Hello, World!"})
-    assert (named["statusCode"], body(named)) == (200, {"message": "Hello, Ada!"})
-    assert (echo["statusCode"], body(echo)) == (200, {"a": [1, 2.5, None]})
-    assert (health["statusCode"], body(health)) == (200, {"status": "ok", "version": "closure-test"})
-    assert openapi["statusCode"] == 200
-    assert body(openapi)["openapi"].startswith("3.1")
-    for result, status in ((bad, 400), (not_allowed, 405), (missing, 404)):
+    for case, result in zip(cases, report["results"], strict=False):
+        assert invoke_image.check(case, result) == [], case.name
+    not_allowed, missing = report["results"][len(cases) :]
+    for result, status in ((not_allowed, 405), (missing, 404)):
         assert result["statusCode"] == status
         assert result["headers"]["content-type"] == "application/problem+json"
         assert body(result)["status"] == status
     for event, result in zip(events, report["results"], strict=True):
         assert result["headers"]["x-request-id"] == event["requestContext"]["requestId"]
+    openapi = report["results"][0]
 
     # Every operation the app documents was invoked above and succeeded.
     invoked = {

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.image import DockerfileError, dockerfile_cmd, instructions
+from shared.dockerfile import DockerfileError, dockerfile_cmd, instructions
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"

@@ -10,7 +10,7 @@ from typing import Any
 
 import hcl2
 
-from bench.image import dockerfile_cmd
+from shared.dockerfile import dockerfile_cmd
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULE = ROOT / "modules" / "lambda"

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from app.main import app
+from shared import contract
 from tools.emulator import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,9 +131,11 @@ def test_test_runs_the_image_on_loopback_and_checks_every_answer(tmp_path: Path)
     port = free_port()
     result, state = run(["test"], tmp_path, docker=True, PORT=str(port), APP_VERSION="9.9.9-test")
     assert result.returncode == 0, result.stdout + result.stderr
-    for name in ("GET /hello", "POST /echo", "GET /health"):
-        assert f"ok   {name}" in result.stdout
-    assert "5 of 5 checks passed" in result.stdout
+    for name in ("GET /openapi.json", "GET /hello (hello)", "POST /echo (echo)", "GET /health"):
+        assert f"ok   {name}\n" in result.stdout
+    # The document, each route example in it, /health.
+    checks = 2 + len(contract.examples(app.state.openapi))
+    assert f"{checks} of {checks} checks passed" in result.stdout
     recorded = calls(state)
     (run_call,) = [call for call in recorded if call[0] == "run"]
     assert run_call[run_call.index("--publish") + 1] == f"127.0.0.1:{port}:8080"
@@ -146,7 +150,7 @@ def test_test_runs_the_image_on_loopback_and_checks_every_answer(tmp_path: Path)
         if line.startswith("{")
     ]
     access = [record for record in log if record.get("event") == "request"]
-    assert len(access) == 5
+    assert len(access) == checks
     assert all(re.fullmatch(r"[0-9a-f-]{36}", record["lambda_request_id"]) for record in access)
     assert access[0]["cold_start"] is True
 

@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 
+from app.main import app
 from ci import invoke_image
 from tools.emulator import free_port
 from tools.runtime_api import (
@@ -41,6 +42,7 @@ from tools.runtime_api import (
 
 ROOT = Path(__file__).resolve().parents[2]
 HANDLER = "app.handler.handler"
+DOCUMENT = app.state.openapi  # what the image serves at /openapi.json, and its checks come from
 VERSION = "9.9.9-ric"
 WAIT = 60  # seconds: a safety net for a busy machine, never a measurement
 # An S3 notification: a real Lambda event, but not one this function serves.
@@ -85,7 +87,8 @@ def session(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         client = run_client(env, log)
         try:
             results = [
-                (case, runtime.invoke(case.event, timeout=WAIT)) for case in invoke_image.cases(VERSION)
+                (case, runtime.invoke(case.event, timeout=WAIT))
+                for case in invoke_image.cases(DOCUMENT, VERSION)
             ]
             unsupported = runtime.invoke(S3_EVENT, timeout=WAIT)
         finally:
@@ -125,8 +128,8 @@ def test_each_invocation_logs_one_access_line_under_its_lambda_request_id(sessio
     access = [record for record in records if record.get("event") == "request"]
     assert [record["lambda_request_id"] for record in access] == [inv.request_id for _, inv in session.cases]
     assert [record["cold_start"] for record in access] == [True] + [False] * (len(session.cases) - 1)
-    for (case, _), record in zip(session.cases, access, strict=True):
-        assert record["status"] == case.status
+    for (case, invocation), record in zip(session.cases, access, strict=True):
+        assert record["status"] == invocation.json()["statusCode"]
         assert record["request_id"] == case.event["requestContext"]["requestId"]
     refused = [record for record in records if record.get("event") == "unsupported_event"]
     assert [record["lambda_request_id"] for record in refused] == [session.unsupported.request_id]
@@ -156,7 +159,7 @@ def test_a_bad_setting_is_an_init_error_and_the_client_exits(tmp_path: Path, log
         client = run_client(env, log)
         try:
             with pytest.raises(InitError, match="LOG_LEVEL must be one of"):
-                runtime.invoke(invoke_image.cases(None)[0].event, timeout=WAIT)
+                runtime.invoke(invoke_image.document_case().event, timeout=WAIT)
             assert runtime.wait_for_init_error(timeout=WAIT)["errorType"] == "ConfigError"
             assert client.wait(timeout=WAIT) == 1
         finally:
@@ -227,7 +230,7 @@ def test_the_endpoint_answers_502_when_the_handler_cannot_load(
     runtime, base, log = emulator
     client = run_client({**lambda_environment(runtime), "LOG_LEVEL": "LOUD"}, log)
     try:
-        status, body = post(base + INVOCATIONS_PATH, invoke_image.cases(None)[0].event)
+        status, body = post(base + INVOCATIONS_PATH, invoke_image.document_case().event)
     finally:
         stop(client)
     assert status == 502
@@ -291,4 +294,4 @@ def test_the_command_serves_the_image_check_and_stops_cleanly(tmp_path: Path) ->
         for line in log.read_text().splitlines()
         if (record := parse(line)) and record.get("event") == "request"
     ]
-    assert len(access) == len(invoke_image.cases(VERSION))
+    assert len(access) == 1 + len(invoke_image.cases(DOCUMENT, VERSION))  # the document, then its cases

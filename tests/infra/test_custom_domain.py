@@ -35,9 +35,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from shared.events import http_event
 from tests.infra.conftest import ROOT, run
 from tools import emulator
-from tools.lambda_events import http_event
 
 pytestmark = [pytest.mark.emulator, pytest.mark.terraform]
 
@@ -190,7 +190,7 @@ def test_the_jwt_authorizer_protects_the_listed_routes_only(stack: Stack) -> Non
 SERVE = """
 import json, sys
 from app.handler import handler
-from tools.lambda_events import LambdaContext
+from shared.events import LambdaContext
 for event in json.load(sys.stdin):
     print(json.dumps(handler(event, LambdaContext())["statusCode"]), file=sys.stderr)
 """

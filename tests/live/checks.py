@@ -1,7 +1,7 @@
 """The live tree's contract (issue 4), as checks that return problems: an empty list means it holds.
 
 Each check takes a `Tree` (the repository's root.hcl, live/ and modules/, evaluated by
-tests/live/terragrunt.py the way Terragrunt would) and names what is wrong in one line per problem.
+shared/terragrunt.py the way Terragrunt would) and names what is wrong in one line per problem.
 tests/live/test_tree.py runs them on the repository and on broken copies.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 import hcl2
 from hcl2.utils import SerializationOptions
 
-from tests.live import terragrunt as tg
+from shared import terragrunt as tg
 
 ENVIRONMENTS = ("dev", "prod")
 ROOT_INCLUDE = 'find_in_parent_folders("root.hcl")'

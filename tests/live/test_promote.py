@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import terragrunt as tg
+from shared import terragrunt as tg
 from tests.live.conftest import ROOT, copy_tree
 from tools import promote
 

@@ -1,6 +1,6 @@
 """The live tree's contract holds (tests/live/checks.py), and each check fails on a copy broken for it.
 
-Terragrunt is not installed here, so the tree is evaluated by tests/live/terragrunt.py (Terragrunt's
+Terragrunt is not installed here, so the tree is evaluated by shared/terragrunt.py (Terragrunt's
 include, merge and function semantics, the expressions themselves by Terraform). What Terragrunt does
 beyond that (running units, bootstrapping the state bucket) is rehearsed against the emulator in
 test_rehearsal.py with plain Terraform.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import terragrunt as tg
+from shared import terragrunt as tg
 from tests.live.checks import CHECKS, Tree
 from tests.live.conftest import ROOT, copy_tree
 

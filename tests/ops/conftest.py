@@ -1,19 +1,48 @@
-"""Fixtures for the ops tests: the contract's reference server and its broken copies, and a CLI runner."""
+"""Fixtures for the ops tests: the real app and its mutants on one server, and a CLI runner."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
+import uvicorn
+from starlette.types import ASGIApp
 
 from ops.cli import main
-from tests.ops.contract_app import ThreadServer, all_variants
+from tests.ops.mutants import all_variants
+from tools.emulator import free_port
+
+
+class ThreadServer:
+    """uvicorn serving an ASGI app on a free loopback port from a background thread."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, lifespan="off", log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> ThreadServer:
+        self.thread.start()
+        deadline = time.monotonic() + 60  # a safety net: a busy machine may be slow to start it
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("test server did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")
 def contract_server() -> Iterator[str]:
-    """Base URL of the server hosting every variant under /<name> (ok, cors, gateway, one per break)."""
+    """Base URL of the server hosting every variant under /<name> (ok, cors, auth, one per mutant)."""
     with ThreadServer(all_variants()) as server:
         yield server.url
 

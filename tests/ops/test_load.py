@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from ops import load
-from tests.ops.conftest import OpsRunner
-from tests.ops.contract_app import ThreadServer, build
+from tests.ops.conftest import OpsRunner, ThreadServer
 from tests.ops.latency_app import Delays, VirtualClock
+from tests.ops.mutants import real_app
 
 
 def test_counts_and_percentiles(contract_server: str) -> None:
@@ -173,7 +173,7 @@ def test_bad_input_is_one_line(contract_server: str, ops: OpsRunner, args: list[
 
 def test_load_never_follows_a_redirect_elsewhere() -> None:
     hits = 0
-    app = build()
+    app = real_app()
 
     async def elsewhere(scope: dict[str, Any], receive: Any, send: Any) -> None:
         nonlocal hits

@@ -1,8 +1,8 @@
 """`ops release` and `ops rollback` against Lambda and CloudWatch in moto.
 
-moto cannot run image functions, so Invoke goes to tests/ops/lambda_standin.py, which runs the real
-handler per version in front of moto and records which version answered each request; it also puts
-the app's embedded metrics into moto as CloudWatch Logs would. Lambda's own metrics (Invocations,
+moto cannot run image functions, so Invoke goes to tools/lambda_invoke.py, which runs the real
+handler per version (under the runtime client) in front of moto and records which version answered
+each request; it also puts the app's embedded metrics into moto as CloudWatch Logs would. Lambda's own metrics (Invocations,
 Errors with ExecutedVersion) and the canary's real traffic do not exist here: the tests put those
 datapoints with put_metric_data, as AWS would. The release loop runs on a fake clock (`FakeClock`):
 steps of minutes pass in milliseconds and no wall-clock time decides a test.
@@ -16,7 +16,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +25,10 @@ import pytest
 
 from ops import OpsError, aws, release, signal, smoke
 from ops.cli import parser, smoke_probe
+from shared.events import http_event
 from tests.ops.conftest import OpsRunner
-from tests.ops.lambda_standin import LambdaStandIn
+from tests.ops.mutants import real_app
+from tools.lambda_invoke import InvokeProxy
 
 pytestmark = pytest.mark.emulator
 
@@ -96,23 +98,39 @@ class Alarm:
         self.client.set_alarm_state(AlarmName=self.name, StateValue=state, StateReason="test")
 
 
+class StandIn(InvokeProxy):
+    """Lambda's Invoke with the app's metrics put as CloudWatch Logs would, where the versions in
+    `time_out` time out from some moment on, as Lambda reports a timeout."""
+
+    def __init__(self, moto_endpoint: str) -> None:
+        super().__init__(moto_endpoint, emf_metrics=True)
+        self.time_out: set[tuple[str, str]] = set()
+
+    def invoke(self, config: dict[str, Any], payload: bytes, tail: bool, caller: Any = None) -> Any:
+        version = config.get("Version", "$LATEST")
+        if (config["FunctionName"], version) not in self.time_out:
+            return super().invoke(config, payload, tail, caller)
+        error = {"errorType": "Sandbox.Timedout", "errorMessage": "Task timed out after 10.00 seconds"}
+        headers = {"X-Amz-Executed-Version": version, "X-Amz-Function-Error": "Unhandled"}
+        return 200, headers, json.dumps(error).encode()
+
+
 @pytest.fixture(scope="module")
-def lambda_service(moto_endpoint: str) -> Iterator[LambdaStandIn]:
-    stand_in = LambdaStandIn(moto_endpoint)
-    yield stand_in
-    stand_in.close()
+def lambda_service(moto_endpoint: str) -> Iterator[StandIn]:
+    with StandIn(moto_endpoint) as stand_in:
+        yield stand_in
 
 
 @pytest.fixture
 def invoked(
-    aws_env: dict[str, str], lambda_service: LambdaStandIn, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[LambdaStandIn]:
+    aws_env: dict[str, str], lambda_service: StandIn, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[StandIn]:
     """Lambda calls go through the stand-in (Invoke runs the handler, the rest is moto's)."""
     monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", lambda_service.url)
     lambda_service.invocations.clear()
     lambda_service.time_out.clear()
     yield lambda_service
-    lambda_service.stop_workers()
+    lambda_service.stop_environments()
 
 
 @pytest.fixture
@@ -179,11 +197,12 @@ def put_lambda_metrics(function: str, version: str, invocations: int, errors: in
     )
 
 
-# A short smoke for the tests that are about the metrics: three checks instead of the contract.
+# The smoke's checks of the app's document; a short smoke (four of them) for the tests about metrics.
+SMOKE_CHECKS = [c.name for c in smoke.first_checks() + smoke.checks(real_app().state.openapi)]
 QUICK_SMOKE = [
     arg
-    for check in smoke.check_names()
-    if check not in ("health", "hello", "echo")
+    for check in SMOKE_CHECKS
+    if check not in ("health", "openapi", "hello", "echo")
     for arg in ("--smoke-skip", check)
 ]
 
@@ -405,7 +424,7 @@ def test_alarm_already_firing_blocks_the_release(fn: Lambda, alarm: Alarm, ops: 
 
 
 def test_a_healthy_canary_completes_and_every_smoke_request_reaches_the_new_version(
-    invoked: LambdaStandIn, aws_env: dict[str, str]
+    invoked: StandIn, aws_env: dict[str, str]
 ) -> None:
     fn = Lambda()
     run = Release(fn, "3", [10, 50], full_smoke=True)
@@ -417,9 +436,9 @@ def test_a_healthy_canary_completes_and_every_smoke_request_reaches_the_new_vers
     assert run() == 0, run.out
     assert fn.alias() == ("3", {}, "ops: previous=1")
     # Before any traffic moved, then at the start of each of the three steps.
-    assert run.out.count("23 checks, all passed") == 4
+    assert run.out.count(f"{len(SMOKE_CHECKS)} checks, all passed") == 4
     reached = [(i.function, i.qualifier, i.version) for i in invoked.invocations]
-    assert reached == [(fn.name, "3", "3")] * 4 * 23
+    assert reached == [(fn.name, "3", "3")] * 4 * len(SMOKE_CHECKS)
     assert {i.path for i in invoked.invocations} >= {"/health", "/hello", "/echo", "/openapi.json"}
     # Each step lasted what it was planned to, on the fake clock.
     assert [(s.percent, s.watched, s.outcome) for s in run.journal.steps] == [
@@ -428,7 +447,31 @@ def test_a_healthy_canary_completes_and_every_smoke_request_reaches_the_new_vers
     assert "first metrics from version 3 " in run.out
 
 
-def test_the_new_versions_errors_mid_step_roll_back(invoked: LambdaStandIn, aws_env: dict[str, str]) -> None:
+def test_an_alias_sends_each_invocation_to_a_version_by_its_weights(
+    invoked: StandIn, aws_env: dict[str, str]
+) -> None:
+    fn = Lambda()
+    fn.set_alias("1", {"2": 0.25})
+    draws = iter([0.1, 0.9, 0.24])
+    invoked.draw = lambda: next(draws)
+    for _ in range(3):
+        answer = fn.client.invoke(
+            FunctionName=fn.name, Qualifier="live", Payload=json.dumps(http_event("GET", "/health"))
+        )
+        assert json.loads(answer["Payload"].read())["statusCode"] == 200
+    assert [(i.qualifier, i.version, i.path, i.status) for i in invoked.invocations] == [
+        ("live", "2", "/health", 200), ("live", "1", "/health", 200), ("live", "2", "/health", 200)
+    ]  # fmt: skip
+    # Its metrics were put as CloudWatch Logs would: one request per version and invocation.
+    requests = boto3.client("cloudwatch").get_metric_statistics(
+        Namespace="LambdaApi", MetricName="Requests", Statistics=["Sum"], Period=60,
+        Dimensions=[{"Name": "Service", "Value": fn.name}, {"Name": "Version", "Value": "2"}],
+        StartTime=datetime.now(UTC) - timedelta(minutes=5), EndTime=datetime.now(UTC) + timedelta(minutes=1),
+    )["Datapoints"]  # fmt: skip
+    assert sum(point["Sum"] for point in requests) == 2
+
+
+def test_the_new_versions_errors_mid_step_roll_back(invoked: StandIn, aws_env: dict[str, str]) -> None:
     fn = Lambda()
     run = Release(fn, "2", [10])
     # 30 s into the canary, 3 of the 20 requests version 2 served through the alias failed.
@@ -437,15 +480,13 @@ def test_the_new_versions_errors_mid_step_roll_back(invoked: LambdaStandIn, aws_
     assert run.fn.states == [("1", {}), ("1", {"2": 0.1}), ("1", {})]
     assert fn.alias() == ("1", {}, "ops: rolled back version 2")
     # 3 of the 20, and of the smoke's requests whichever fell in the same 10 s.
-    assert re.search(r"rolling back: version 2: 3 of 2[0-6] requests answered 5xx in the 10 s from", run.out)
+    assert re.search(r"rolling back: version 2: 3 of 2[0-8] requests answered 5xx in the 10 s from", run.out)
     canary = run.journal.steps[0]
     assert 30 <= canary.watched < 40  # the next check after the datapoint, not the end of the step
     assert run.journal.steps[1].outcome == "not reached"
 
 
-def test_the_new_versions_failures_while_baking_roll_back(
-    invoked: LambdaStandIn, aws_env: dict[str, str]
-) -> None:
+def test_the_new_versions_failures_while_baking_roll_back(invoked: StandIn, aws_env: dict[str, str]) -> None:
     fn = Lambda()
     run = Release(fn, "2", [10], interval=120, bake=180)
     # After the full shift (at 120 s), Lambda counts failed invocations of version 2 (timeouts,
@@ -459,7 +500,7 @@ def test_the_new_versions_failures_while_baking_roll_back(
 
 
 def test_errors_of_the_stable_version_alone_do_not_roll_back(
-    invoked: LambdaStandIn, aws_env: dict[str, str]
+    invoked: StandIn, aws_env: dict[str, str]
 ) -> None:
     fn = Lambda()
     run = Release(fn, "2", [10])
@@ -470,7 +511,7 @@ def test_errors_of_the_stable_version_alone_do_not_roll_back(
     assert fn.alias() == ("2", {}, "ops: previous=1")
 
 
-def test_a_version_without_metrics_cannot_be_judged(invoked: LambdaStandIn, aws_env: dict[str, str]) -> None:
+def test_a_version_without_metrics_cannot_be_judged(invoked: StandIn, aws_env: dict[str, str]) -> None:
     fn = Lambda()
     run = Release(fn, "2", [10])
     run.signal = signal.VersionSignal(
@@ -482,7 +523,7 @@ def test_a_version_without_metrics_cannot_be_judged(invoked: LambdaStandIn, aws_
     assert fn.alias()[:2] == ("1", {})
 
 
-def test_a_version_that_cannot_start_gets_no_traffic(invoked: LambdaStandIn, ops: OpsRunner) -> None:
+def test_a_version_that_cannot_start_gets_no_traffic(invoked: StandIn, ops: OpsRunner) -> None:
     fn = Lambda(broken=(3,))
     result = ops(
         "release", "--function", fn.name, "--version", "3", "--canary", "10", "--smoke", "--interval", "1"
@@ -496,7 +537,7 @@ def test_a_version_that_cannot_start_gets_no_traffic(invoked: LambdaStandIn, ops
 
 
 def test_a_smoke_failing_mid_release_rolls_back_without_retries(
-    invoked: LambdaStandIn, aws_env: dict[str, str]
+    invoked: StandIn, aws_env: dict[str, str]
 ) -> None:
     fn = Lambda()
     run = Release(fn, "2", [10, 50])

@@ -1,4 +1,5 @@
-"""`ops smoke` passes against a server that follows the contract and fails against each broken copy."""
+"""`ops smoke` passes against the real app and fails against each mutant of it (tests/ops/mutants.py)
+at exactly the checks that cover the rule the mutant breaks."""
 
 from __future__ import annotations
 
@@ -9,53 +10,54 @@ from pathlib import Path
 import pytest
 
 from ops import OpsError, smoke
-from tests.ops.conftest import OpsRunner
-from tests.ops.contract_app import AUTH_BREAKS, BREAKS, CORS_BREAKS, ORIGIN, TOKEN, ThreadServer, build, flaky
+from shared import contract
+from tests.ops.conftest import OpsRunner, ThreadServer
 from tests.ops.latency_app import VirtualClock
+from tests.ops.mutants import (
+    AUTH_BREAKS,
+    CORS_BREAKS,
+    MUTANTS,
+    ORIGIN,
+    TOKEN,
+    VERSION,
+    Mutant,
+    Mutation,
+    answers,
+    flaky,
+    real_app,
+)
 
-SUCCESS = {
-    "health",
-    "openapi",
-    "hello",
-    "hello-name",
-    "hello-name-64",
-    "echo",
-    "echo-charset",
-    "echo-depth-32",
-    "echo-at-limit",
-    "head-health",
-    "request-id-invalid",
+# The route examples come from the app's own document, as smoke reads them.
+EXAMPLES = contract.examples(real_app().state.openapi)
+SUCCESS = {"health", "openapi", "body-at-limit", "head-health", "request-id-invalid"} | {
+    e.name for e in EXAMPLES if e.status < 400
 }
 # Checks that expect a problem+json answer from the app.
-PROBLEMS = {
-    "hello-name-65",
-    "hello-name-empty",
-    "hello-name-invalid",
-    "hello-name-repeated",
-    "echo-empty",
-    "echo-malformed",
-    "echo-invalid-utf8",
-    "echo-depth-33",
-    "echo-content-type",
-    "echo-too-large",
-    "wrong-method",
+ALL_PROBLEMS = {"body-over-limit", "unknown-path", "wrong-method"} | {
+    e.name for e in EXAMPLES if e.status >= 400
 }
-ALL_PROBLEMS = PROBLEMS | {"unknown-path"}
 EVERY_CHECK = SUCCESS | ALL_PROBLEMS
-CORS = {"cors-preflight-hello", "cors-preflight-echo", "cors-hello"}
+CORS = {
+    "cors-preflight-hello",
+    "cors-preflight-echo",
+    "cors-preflight-health",
+    "cors-preflight-openapi",
+    "cors-simple",
+}
 AUTH = {"auth-missing", "auth-malformed"}
+HELLO_200 = {"hello", "hello-name", "hello-name-chars", "hello-name-64"}
 
-# For each broken copy, exactly the checks that must fail.
+# For each mutant, exactly the checks that must fail.
 EXPECTED_FAILURES = {
     "health-status": {"health"},
     "health-version": {"health"},
-    "hello-message": {"hello", "hello-name", "hello-name-64"},
-    "hello-name-ignored": {"hello-name", "hello-name-64"},
+    "hello-message": HELLO_200,
+    "hello-name-ignored": HELLO_200 - {"hello"},
     "hello-name-long-accepted": {"hello-name-65"},
     "hello-name-empty-accepted": {"hello-name-empty"},
     "hello-name-chars-accepted": {"hello-name-invalid"},
     "hello-name-repeated-accepted": {"hello-name-repeated"},
-    "echo-wrapped": {"echo", "echo-charset", "echo-depth-32", "echo-at-limit"},
+    "echo-wrapped": {"echo", "echo-charset", "echo-depth-32"},
     "echo-charset-rejected": {"echo-charset"},
     "echo-empty-422": {"echo-empty"},
     "echo-malformed-500": {"echo-malformed"},
@@ -63,10 +65,9 @@ EXPECTED_FAILURES = {
     "echo-depth-unchecked": {"echo-depth-33"},
     "echo-depth-off-by-one": {"echo-depth-32"},
     "echo-any-content-type": {"echo-content-type"},
-    "echo-no-limit": {"echo-too-large"},
-    "echo-limit-off-by-one": {"echo-at-limit"},
-    # A 404 that is not problem+json is taken for API Gateway's own, so unknown-path still passes.
-    "problem-json-type": PROBLEMS,
+    "limit-unenforced": {"body-over-limit"},
+    "limit-off-by-one": {"body-at-limit"},
+    "problem-json-type": ALL_PROBLEMS,
     "problem-status-string": ALL_PROBLEMS,
     "problem-status-mismatch": ALL_PROBLEMS,
     "problem-no-request-id": ALL_PROBLEMS,
@@ -79,9 +80,9 @@ EXPECTED_FAILURES = {
     "request-id-bad-format": EVERY_CHECK,
     "no-nosniff-on-errors": ALL_PROBLEMS,
     "no-store-on-success": SUCCESS,
-    "hello-text": {"hello", "hello-name", "hello-name-64"},
+    "hello-text": HELLO_200,
     "openapi-3.0": {"openapi"},
-    "openapi-paths": {"openapi"},
+    "openapi-no-health": {"openapi"},
     "unknown-200": {"unknown-path"},
     "method-no-allow": {"wrong-method"},
     "method-404": {"wrong-method"},
@@ -102,7 +103,7 @@ EXPECTED_CORS_FAILURES = {
     "cors-wrong-origin": CORS,
     "cors-no-post": {"cors-preflight-echo"},
     "cors-no-headers": {"cors-preflight-echo"},
-    "cors-simple-missing": {"cors-hello"},
+    "cors-simple-missing": {"cors-simple"},
 }
 
 
@@ -110,11 +111,18 @@ def failures(report: smoke.Report) -> set[str]:
     return {o.name for o in report.outcomes if not o.ok}
 
 
-def test_every_check_and_break_is_accounted_for() -> None:
-    assert set(EXPECTED_FAILURES) == set(BREAKS)
+def test_every_check_and_mutant_is_accounted_for() -> None:
+    assert set(EXPECTED_FAILURES) == set(MUTANTS)
     assert set(EXPECTED_CORS_FAILURES) == set(CORS_BREAKS)
     assert set(EXPECTED_AUTH_FAILURES) == set(AUTH_BREAKS)
-    assert set(smoke.check_names()) == EVERY_CHECK | CORS | AUTH
+    document = real_app().state.openapi
+    names = [c.name for c in smoke.first_checks() + smoke.checks(document, ORIGIN, None, token=True)]
+    assert sorted(names) == sorted(EVERY_CHECK | CORS | AUTH)
+    # Each check is caught failing by at least one mutant.
+    caught = set().union(
+        *EXPECTED_FAILURES.values(), *EXPECTED_AUTH_FAILURES.values(), *EXPECTED_CORS_FAILURES.values()
+    )
+    assert caught == EVERY_CHECK | CORS | AUTH
 
 
 def test_reference_server_passes(contract_server: str) -> None:
@@ -124,8 +132,8 @@ def test_reference_server_passes(contract_server: str) -> None:
     assert all(o.attempts == 1 for o in report.outcomes)
 
 
-@pytest.mark.parametrize("name", sorted(BREAKS))
-def test_each_broken_rule_is_caught(contract_server: str, name: str) -> None:
+@pytest.mark.parametrize("name", sorted(MUTANTS))
+def test_each_mutant_is_caught(contract_server: str, name: str) -> None:
     # A generous timeout: a busy machine may stall a check for seconds. The copy whose GET /hello
     # never answers must still fail only that check, once the timeout is over.
     report = smoke.run(f"{contract_server}/{name}", warmup=0, timeout=10)
@@ -147,18 +155,6 @@ def test_cors_is_required_when_an_origin_is_given(contract_server: str) -> None:
 def test_each_broken_cors_rule_is_caught(contract_server: str, name: str) -> None:
     report = smoke.run(f"{contract_server}/{name}", origin=ORIGIN, warmup=0)
     assert failures(report) == EXPECTED_CORS_FAILURES[name], report.text()
-
-
-def test_api_gateway_own_404s_are_accepted(contract_server: str) -> None:
-    # Behind API Gateway, unrouted paths, methods and HEAD get its plain 404 and never reach the app.
-    report = smoke.run(f"{contract_server}/gateway", origin=ORIGIN, warmup=0)
-    assert report.ok, report.text()
-    by_name = {o.name: o for o in report.outcomes}
-    assert by_name["wrong-method"].status == 404
-    assert by_name["unknown-path"].request_id is None
-    # Only the app's answers are listed for logs-check: the gateway's and the preflights are not.
-    assert set(report.request_ids) == {o.request_id for o in report.outcomes if o.request_id}
-    assert len(report.request_ids) == len(report.outcomes) - 5
 
 
 def test_report_text_names_the_failure(contract_server: str, ops: OpsRunner) -> None:
@@ -191,10 +187,10 @@ def test_json_report_lists_the_request_ids(contract_server: str, ops: OpsRunner,
 
 
 def test_expect_version(contract_server: str) -> None:
-    assert smoke.run(f"{contract_server}/ok", warmup=0, expect_version="1.2.3").ok
+    assert smoke.run(f"{contract_server}/ok", warmup=0, expect_version=VERSION).ok
     report = smoke.run(f"{contract_server}/ok", warmup=0, expect_version="2.0.0")
     assert failures(report) == {"health"}
-    assert "health version '1.2.3', expected '2.0.0'" in report.text()
+    assert f"health version '{VERSION}', expected '2.0.0'" in report.text()
 
 
 def test_skip_leaves_out_a_check(contract_server: str, ops: OpsRunner) -> None:
@@ -203,12 +199,16 @@ def test_skip_leaves_out_a_check(contract_server: str, ops: OpsRunner) -> None:
     assert ops("smoke", "--base-url", url, "--warmup", "0", "--skip", "echo-invalid-utf8").code == 0
     unknown = ops("smoke", "--base-url", url, "--skip", "no-such-check")
     assert unknown.code == 2
-    assert "invalid choice" in unknown.err
+    assert "unknown check name(s) to skip: no-such-check (this API's: health, openapi, hello, " in unknown.err
+    assert unknown.err.count("\n") == 1
+    document = ops("smoke", "--base-url", url, "--skip", "openapi")
+    assert document.code == 2
+    assert "the openapi check cannot be skipped" in document.err
 
 
 def test_transient_failures_are_retried_in_the_warmup_window() -> None:
     slept: list[float] = []
-    with ThreadServer(flaky(build(), failures=3)) as server:
+    with ThreadServer(flaky(real_app(), failures=3)) as server:
         # The server counts requests, not time, so the backoff need not really wait.
         report = smoke.run(server.url, warmup=30, sleep=slept.append)
     assert report.ok, report.text()
@@ -221,14 +221,14 @@ def test_transient_failures_are_retried_in_the_warmup_window() -> None:
 
 
 def test_throttling_is_retried() -> None:
-    with ThreadServer(flaky(build(), failures=2, status=429)) as server:
+    with ThreadServer(flaky(real_app(), failures=2, status=429)) as server:
         report = smoke.run(server.url, warmup=30, sleep=lambda s: None)
     assert report.ok, report.text()
     assert report.outcomes[0].attempts == 3
 
 
 def test_no_retry_after_the_warmup_window() -> None:
-    with ThreadServer(flaky(build(), failures=1)) as server:
+    with ThreadServer(flaky(real_app(), failures=1)) as server:
         report = smoke.run(server.url, warmup=0)
     assert failures(report) == {"health"}
     assert report.outcomes[0].attempts == 1
@@ -244,13 +244,40 @@ def test_steady_5xx_fails_once_the_warmup_window_is_over(monkeypatch: pytest.Mon
         slept.append(seconds)
         clock.advance(seconds * 1000)
 
-    with ThreadServer(flaky(build(), failures=10**9)) as server:
+    with ThreadServer(flaky(real_app(), failures=10**9)) as server:
         report = smoke.run(server.url, warmup=1.0, sleep=sleep)
-    assert failures(report) == EVERY_CHECK
+    # Without the document only the generic checks that need none are made, and fail.
+    generic = {"health", "openapi", "unknown-path", "head-health", "request-id-invalid"}
+    assert [o.name for o in report.outcomes] == [c.name for c in smoke.first_checks() + smoke.checks(None)]
+    assert failures(report) == generic
     # Backoff 0.2, 0.4, then only what is left of the window; every later check is tried once.
     assert slept == [0.2, 0.4, 0.4]
-    assert [o.attempts for o in report.outcomes] == [4] + [1] * (len(EVERY_CHECK) - 1)
+    assert [o.attempts for o in report.outcomes] == [4] + [1] * (len(generic) - 1)
     assert "expected status 200, got 503" in report.text()
+    assert "without the document, no route example was checked" in report.text()
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ({"x-max-body-bytes": 10**12}, "x-max-body-bytes 1000000000000 is not 2 to 10485760"),
+        ({"paths": {"/health": {}, "/openapi.json": {}, "/x": {"get": {"x-contract": [{"name": "Bad Name"}]}}}},
+         "the route examples cannot be read, so none was checked: GET /x: an x-contract example is malformed"),
+    ],
+)  # fmt: skip
+def test_a_document_smoke_cannot_use_fails_the_openapi_check(
+    document: dict[str, object], message: str
+) -> None:
+    changed = Mutant(
+        "the document",
+        response=answers("GET", "/openapi.json", lambda r: r.with_json({**r.json(), **document})),
+    )
+    with ThreadServer(Mutation(real_app(), changed)) as server:
+        report = smoke.run(server.url, warmup=0)
+    assert "openapi" in failures(report)
+    assert message in report.text()
+    # Nothing is sent to a body limit that cannot be trusted.
+    assert not {"body-at-limit", "body-over-limit"} & {o.name for o in report.outcomes}
 
 
 def test_unreachable_url_is_one_line(ops: OpsRunner) -> None:
@@ -289,7 +316,7 @@ def test_smoke_never_follows_a_redirect_elsewhere() -> None:
 
     async def elsewhere(scope: dict[str, object], receive: object, send: object) -> None:
         hits.append(str(scope["path"]))
-        await build()(scope, receive, send)
+        await real_app()(scope, receive, send)
 
     with ThreadServer(elsewhere) as other:
 
@@ -304,9 +331,9 @@ def test_smoke_never_follows_a_redirect_elsewhere() -> None:
     assert hits == []
 
 
-def test_unknown_skip_name_is_an_ops_error() -> None:
+def test_unknown_skip_name_is_an_ops_error(contract_server: str) -> None:
     with pytest.raises(OpsError, match="unknown check name"):
-        smoke.run("http://127.0.0.1:9", skip=("nope",))
+        smoke.run(f"{contract_server}/ok", skip=("nope",), warmup=0)
 
 
 @pytest.mark.parametrize("variant", ["auth", "auth-app"])
@@ -320,10 +347,8 @@ def test_a_protected_deployment_passes_with_a_token(contract_server: str, varian
 
 def test_without_a_token_the_protected_routes_fail(contract_server: str) -> None:
     report = smoke.run(f"{contract_server}/auth", warmup=0)
-    assert failures(report) == {"hello", "hello-name", "hello-name-64", "echo", "echo-charset", "echo-depth-32",
-                                "echo-at-limit", "hello-name-65", "hello-name-empty", "hello-name-invalid",
-                                "hello-name-repeated", "echo-empty", "echo-malformed", "echo-invalid-utf8",
-                                "echo-depth-33", "echo-content-type", "echo-too-large"}  # fmt: skip
+    protected = {e.name for e in EXAMPLES if e.path in ("/hello", "/echo")}
+    assert failures(report) == protected | {"body-at-limit", "body-over-limit"}
 
 
 @pytest.mark.parametrize("name", sorted(AUTH_BREAKS))
@@ -333,9 +358,14 @@ def test_each_broken_protection_is_caught(contract_server: str, name: str) -> No
 
 
 def test_a_token_against_an_unprotected_deployment_fails_the_auth_checks(contract_server: str) -> None:
+    # Its document marks no operation as protected: nothing to check the token against.
     report = smoke.run(f"{contract_server}/ok", warmup=0, token=TOKEN)
     assert failures(report) == AUTH
-    assert "answered 200 without a valid token: the route is not protected" in report.text()
+    assert "but /openapi.json marks no operation as protected" in report.text()
+    # A route named explicitly is checked, and found open.
+    named = smoke.run(f"{contract_server}/ok", warmup=0, token=TOKEN, protected_route="GET /hello")
+    assert failures(named) == AUTH
+    assert "answered 200 without a valid token: the route is not protected" in named.text()
 
 
 def test_a_protected_post_route(contract_server: str) -> None:

@@ -46,11 +46,13 @@ class Failing(InvokeProxy):
 
     allowed = 2
 
-    def invoke(self, config: dict[str, Any], payload: bytes, tail: bool) -> tuple[int, dict[str, str], bytes]:
+    def invoke(
+        self, config: dict[str, Any], payload: bytes, tail: bool, caller: Any = None
+    ) -> tuple[int, dict[str, str], bytes]:
         if len(self.invoked) > self.allowed:
             body = json.dumps({"Type": "User", "message": "injected by the test"}).encode()
             return 400, {"x-amzn-ErrorType": "InvalidRequestContentException"}, body
-        return super().invoke(config, payload, tail)
+        return super().invoke(config, payload, tail, caller)
 
 
 @pytest.fixture(scope="module")
@@ -210,17 +212,8 @@ def test_json_platform_records_are_read_too(
     fn: Function, through: Any, ops: OpsRunner, tmp_path: Path
 ) -> None:
     through("json")
-    run = ops(
-        "tune",
-        "--function",
-        fn.name,
-        "--memory",
-        "256",
-        "--invocations",
-        "2",
-        "--json",
-        str(tmp_path / "t.json"),
-    )
+    report = str(tmp_path / "t.json")
+    run = ops("tune", "--function", fn.name, "--memory", "256", "--invocations", "2", "--json", report)
     assert run.code == 0, run.err
     (result,) = json.loads((tmp_path / "t.json").read_text())["results"]
     assert result["cold"]["memory_mb"] == 256
@@ -233,17 +226,8 @@ def test_a_version_that_already_had_the_size_is_measured_and_kept(
 ) -> None:
     through()
     # Nothing changed since version 1 was published at 512 MB, so Lambda (and moto) hand back version 1.
-    run = ops(
-        "tune",
-        "--function",
-        fn.name,
-        "--memory",
-        "512",
-        "--invocations",
-        "1",
-        "--json",
-        str(tmp_path / "t.json"),
-    )
+    report = str(tmp_path / "t.json")
+    run = ops("tune", "--function", fn.name, "--memory", "512", "--invocations", "1", "--json", report)
     assert run.code == 0, run.err
     assert "version 1 already had this configuration" in run.out
     (result,) = json.loads((tmp_path / "t.json").read_text())["results"]
@@ -283,6 +267,8 @@ def test_an_interruption_restores_the_size_and_removes_the_versions(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # As a shell's background job starts it: SIGINT ignored. tune must still stop on it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )  # fmt: skip
     try:
         # Wait until it is measuring (a temporary version published and being invoked), then interrupt.

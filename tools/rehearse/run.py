@@ -2,7 +2,7 @@
 by the principal that really does it, every AWS call judged as IAM would judge it.
 
 Terragrunt is not installed here, so its work is done with plain Terraform as tests/live does it:
-each unit evaluated by tests/live/terragrunt.py, its module copied as Terragrunt copies it, the
+each unit evaluated by shared/terragrunt.py, its module copied as Terragrunt copies it, the
 generated provider and backend written, inputs passed as TF_VAR_ variables, dependency outputs read
 from the dependency's state object (with the acting role's credentials, as Terragrunt reads them).
 """
@@ -27,7 +27,7 @@ from typing import Any
 import boto3
 import botocore.exceptions
 
-from tests.live import terragrunt as tg
+from shared import terragrunt as tg
 from tools import emulator
 from tools.rehearse import calls as capture
 from tools.rehearse import iam, rules

@@ -1,5 +1,6 @@
 """API Gateway HTTP API payload 2.0 events and a Lambda context, for everything that invokes the
-handler without AWS: the tests, the local gateway, the image check in CI and the benchmark.
+handler without AWS: the tests, the local gateway, `ops release`'s smoke, the image check in CI and
+the benchmark; and the HTTP response API Gateway makes of the handler's result.
 
 Events start from the sample in AWS's documentation ("Working with AWS Lambda proxy integrations
 for HTTP APIs") and change only what a request needs. Standard library only: CI runs the image
@@ -10,8 +11,10 @@ from __future__ import annotations
 
 import base64
 import copy
+import json
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -124,6 +127,76 @@ def http_event(
     if body is not None:
         event["headers"].setdefault("content-length", str(len(body)))
     return event
+
+
+# Bodies API Gateway passes as text; anything else (or text that is not UTF-8) goes base64-encoded.
+TEXT_TYPES = ("text/", "application/json", "application/problem+json", "application/x-www-form-urlencoded")
+
+
+def request_event(
+    method: str,
+    raw_path: str,
+    query: str,
+    headers: Iterable[tuple[str, str]],
+    body: bytes,
+    *,
+    domain_name: str | None = None,
+    request_id: str | None = None,
+    source_ip: str | None = None,
+    protocol: str = "HTTP/1.1",
+    claims: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The event API Gateway makes of an HTTP request as it arrived: repeated headers joined with
+    commas, cookies in `cookies`, a body base64-encoded unless it is UTF-8 text of a text type. The
+    domain is the Host header's unless `domain_name` says otherwise."""
+    joined: dict[str, str] = {}
+    cookies: list[str] = []
+    for raw_name, value in headers:
+        name = raw_name.lower()
+        if name == "cookie":
+            cookies += [part.strip() for part in value.split(";") if part.strip()]
+        else:
+            joined[name] = f"{joined[name]},{value}" if name in joined else value
+    text = joined.get("content-type", "").startswith(TEXT_TYPES)
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        text = False
+    event = http_event(
+        method,
+        raw_path,
+        query=query,
+        headers=joined,
+        body=body or None,
+        base64_body=not text,
+        cookies=cookies or None,
+        request_id=request_id,
+        domain_name=domain_name or joined.get("host") or EXECUTE_API_DOMAIN,
+        claims=claims,
+    )
+    # The sample's client certificate and stage variables are not this API's.
+    event["requestContext"].pop("authentication", None)
+    event.pop("stageVariables", None)
+    now = time.time()
+    context = event["requestContext"]
+    context["time"] = time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now))
+    context["timeEpoch"] = int(now * 1000)
+    context["http"].update(protocol=protocol, userAgent=joined.get("user-agent", ""))
+    if source_ip is not None:
+        context["http"]["sourceIp"] = source_ip
+    return event
+
+
+def http_response(result: Any) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, headers and body of the HTTP response API Gateway makes of a payload 2.0 result. A
+    result without a statusCode is API Gateway's inference: 200, the result as JSON."""
+    if not isinstance(result, dict) or "statusCode" not in result:
+        return 200, [("content-type", "application/json")], json.dumps(result).encode()
+    headers = [(str(k), str(v)) for k, v in (result.get("headers") or {}).items()]
+    headers += [("set-cookie", str(cookie)) for cookie in result.get("cookies") or []]
+    raw = result.get("body") or ""
+    body = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode("utf-8")
+    return int(result["statusCode"]), headers, body
 
 
 @dataclass

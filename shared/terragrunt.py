@@ -28,7 +28,7 @@ import json
 import os
 import re
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -208,23 +208,29 @@ def _skip_string(text: str, i: int) -> int:
     raise EvalError(f"unterminated string in {text!r}")
 
 
-def _skip_until(text: str, i: int, closer: str) -> int:
-    """Index after the `closer` that ends the expression starting at text[i]."""
+def _scan(text: str, i: int = 0) -> Iterator[tuple[int, str, int]]:
+    """(index, character, bracket depth before it) of text[i:], each quoted string skipped whole."""
     depth = 0
     while i < len(text):
         char = text[i]
         if char == '"':
             i = _skip_string(text, i)
             continue
+        yield i, char, depth
         if char in "([{":
             depth += 1
         elif char in ")]}":
-            if depth == 0:
-                if char != closer:
-                    raise EvalError(f"unbalanced {char!r} in {text!r}")
-                return i + 1
             depth -= 1
         i += 1
+
+
+def _skip_until(text: str, i: int, closer: str) -> int:
+    """Index after the `closer` that ends the expression starting at text[i]."""
+    for index, char, depth in _scan(text, i):
+        if depth == 0 and char in ")]}":
+            if char != closer:
+                raise EvalError(f"unbalanced {char!r} in {text!r}")
+            return index + 1
     raise EvalError(f"missing {closer!r} in {text!r}")
 
 
@@ -232,23 +238,13 @@ def _arguments(text: str, start: int) -> tuple[list[str], int]:
     """The arguments of the call whose '(' is at text[start - 1], and the index after its ')'."""
     end = _skip_until(text, start, ")")
     inner = text[start : end - 1]
-    args, depth, i, begin = [], 0, 0, 0
-    while i < len(inner):
-        char = inner[i]
-        if char == '"':
-            i = _skip_string(inner, i)
-            continue
-        if char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif char == "," and depth == 0:
-            args.append(inner[begin:i].strip())
-            begin = i + 1
-        i += 1
-    if inner[begin:].strip():
-        args.append(inner[begin:].strip())
-    return args, end
+    commas = [index for index, char, depth in _scan(inner) if char == "," and depth == 0]
+    pieces = [
+        inner[begin + 1 : stop].strip()
+        for begin, stop in zip([-1, *commas], [*commas, len(inner)], strict=True)
+    ]
+    # A trailing comma leaves an empty last piece, which is no argument.
+    return (pieces[:-1] if pieces and not pieces[-1] else pieces), end
 
 
 STATIC_FUNCTIONS = {"dirname": os.path.dirname, "basename": os.path.basename}
