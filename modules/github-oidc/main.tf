@@ -42,6 +42,7 @@ locals {
   uses_boundary     = var.create_permissions_boundary
   state_objects     = var.state_bucket_name == null ? null : "arn:${local.partition}:s3:::${var.state_bucket_name}/${var.state_key_prefix}*"
   state_bucket_arn  = var.state_bucket_name == null ? null : "arn:${local.partition}:s3:::${var.state_bucket_name}"
+  state_lockfiles   = var.state_bucket_name == null ? null : "${local.state_objects}.tflock"
   state_list_prefix = var.state_key_prefix == "" ? "*" : "${var.state_key_prefix}*"
   stack_key_arn     = var.create_stack_kms_key ? module.stack_key[0].key_arn : null
   workload_key_arns = (

@@ -23,6 +23,6 @@ locals {
         conditions = [{ test = "StringLike", variable = "s3:prefix", values = [local.state_list_prefix, "env:/*"] }]
       },
       { sid = "StateRead", actions = ["s3:GetObject"], resources = [local.state_objects] },
-      { sid = "StateLockfiles", actions = ["s3:DeleteObject", "s3:PutObject"], resources = ["${local.state_objects}.tflock"] },
+      { sid = "StateLockfiles", actions = ["s3:DeleteObject", "s3:PutObject"], resources = [local.state_lockfiles] },
   ] : statement if var.state_bucket_name != null], local.state_key)
 }

@@ -273,10 +273,12 @@ def _sns(call: Call, where: Where) -> Iterator[Request]:
 
 
 FUNCTION = re.compile(r"/functions/([^/]+)")
+# SDK operation names whose IAM action is named otherwise (Service Authorization Reference, AWS Lambda).
+LAMBDA_ACTIONS = {"Invoke": "lambda:InvokeFunction"}
 
 
 def _lambda(call: Call, where: Where) -> Iterator[Request]:
-    action, params = f"lambda:{call.operation}", call.params
+    action, params = LAMBDA_ACTIONS.get(call.operation, f"lambda:{call.operation}"), call.params
     if call.operation in ("GetAccountSettings", "ListFunctions"):  # no resource-level permissions
         yield _req(action, "*", where)
         return
@@ -287,8 +289,14 @@ def _lambda(call: Call, where: Where) -> Iterator[Request]:
     name = params.get("FunctionName") or (m.group(1) if (m := FUNCTION.search(call.path)) else None)
     if not name:
         raise Unmapped(f"{call.name}: no function named")
-    name = name.split(":")[6] if name.startswith("arn:") else name.split(":")[0]
-    yield _req(action, _arn("lambda", where, f"function:{name}"), where)
+    # A name, `name:qualifier`, or a (partial) ARN `...:function:name[:qualifier]`.
+    name, _, embedded = name.split(":function:", 1)[-1].partition(":")
+    qualifier = params.get("Qualifier") or call.query.get("Qualifier") or embedded
+    # A call on a version or alias is authorised on its qualified ARN (AWS Lambda developer guide,
+    # "Fine-tuning the Resources and Conditions sections of policies": actions on a function "can be
+    # restricted to a specific function by function, version, or alias ARN").
+    resource = f"function:{name}:{qualifier}" if qualifier else f"function:{name}"
+    yield _req(action, _arn("lambda", where, resource), where)
     role = params.get("Role")
     if call.operation in ("CreateFunction", "UpdateFunctionConfiguration") and role:
         # Giving the function a role is iam:PassRole on it (IAM user guide, "Granting a user
