@@ -105,6 +105,18 @@ def test_calls_become_the_requests_iam_authorises() -> None:
     assert calls.requests(key, where())[0].resource == "arn:aws:kms:us-east-1:222222222222:key/alias/x"
 
 
+def test_queue_calls_name_the_queue_tagging_on_creation_too() -> None:
+    url = "http://localhost:4566/222222222222/jobs-api-jobs"
+    read = Call("sqs", "GetQueueAttributes", {"QueueUrl": url, "AttributeNames": ["All"]})
+    assert [(r.action, r.resource) for r in calls.requests(read, where())] == [
+        ("sqs:GetQueueAttributes", "arn:aws:sqs:us-east-1:222222222222:jobs-api-jobs")
+    ]
+    create = Call("sqs", "CreateQueue", {"QueueName": "jobs-api-jobs", "tags": {"environment": "dev"}})
+    assert [r.action for r in calls.requests(create, where())] == ["sqs:CreateQueue", "sqs:TagQueue"]
+    untagged = Call("sqs", "CreateQueue", {"QueueName": "jobs-api-jobs"})
+    assert [r.action for r in calls.requests(untagged, where())] == ["sqs:CreateQueue"]
+
+
 def test_what_cannot_be_mapped_says_so() -> None:
     with pytest.raises(Unmapped, match="no mapping for service bedrock"):
         calls.requests(Call("bedrock", "InvokeModel"), where())

@@ -313,6 +313,23 @@ def _apigateway(call: Call, where: Where) -> Iterator[Request]:
     yield _req(f"apigateway:{call.method.upper()}", f"arn:aws:apigateway:{where.region}::{path}", where)
 
 
+def _sqs(call: Call, where: Where) -> Iterator[Request]:
+    action, params = f"sqs:{call.operation}", call.params
+    if "QueueUrl" in params:  # https://sqs.REGION.amazonaws.com/ACCOUNT/NAME
+        account, name = urllib.parse.urlsplit(params["QueueUrl"]).path.strip("/").split("/")[-2:]
+        yield _req(action, _arn("sqs", where, name, account=account), where, account)
+    elif "QueueName" in params:
+        yield _req(action, _arn("sqs", where, params["QueueName"]), where)
+        if call.operation == "CreateQueue" and params.get("tags"):
+            # Tagging a queue on creation takes sqs:TagQueue as well (SQS API reference, CreateQueue:
+            # `tags`).
+            yield _req("sqs:TagQueue", _arn("sqs", where, params["QueueName"]), where)
+    elif call.operation == "ListQueues":
+        yield _req(action, "*", where)
+    else:
+        raise Unmapped(f"{call.name}: no queue named")
+
+
 S3_ACTIONS = {
     "ListObjectsV2": "s3:ListBucket",
     "ListObjects": "s3:ListBucket",
@@ -355,5 +372,6 @@ HANDLERS: dict[str, Callable[[Call, Where], Iterator[Request]]] = {
     "sns": _sns,
     "lambda": _lambda,
     "apigatewayv2": _apigateway,
+    "sqs": _sqs,
     "s3": _s3,
 }
