@@ -64,6 +64,18 @@ def test_nothing_is_denied(rehearsal: tuple[Rehearsal, Result, list[str]]) -> No
     judged = {step.name: step.calls for step in result.steps}
     assert judged["prod: run --all apply (pinned image 1)"] > 100  # Terraform's calls were seen
     assert judged["prod: ops release, ops rollback, notify"] >= 10  # and ops's (boto3)
+    # `ops release --smoke` sent its checks to the new version itself, each Invoke judged.
+    for env in ("dev", "prod"):
+        (release,) = [
+            step for step in result.steps if step.name == f"{env}: ops release, ops rollback, notify"
+        ]
+        invoked = {
+            call.params.get("Qualifier")
+            for _, made in release.judged
+            for call in made
+            if call.name == "lambda:Invoke"
+        }
+        assert invoked == {str(walk.outputs[(env, "lambda")]["version"])}
 
 
 def test_few_calls_are_left_unjudged_and_each_says_why(
@@ -306,6 +318,14 @@ MUTANTS: dict[str, tuple[Callable[[Path], None], str]] = {
         f"dev deploy role may not lambda:PublishVersion on arn:aws:lambda:us-east-1:{DEV}:function:lambda-api-dev: "
         "no statement allows it (identity policy)",
     ),
+    "no-smoke-on-the-new-version": (
+        lambda tree: edit(
+            tree / "modules/lambda/modules/deployer/main.tf",
+            'actions   = ["lambda:InvokeFunction"]',
+            'actions   = ["lambda:GetFunction"]',
+        ),
+        f"dev deploy role may not lambda:InvokeFunction on arn:aws:lambda:us-east-1:{DEV}:function:lambda-api-dev:",
+    ),
     "dev-repository-policy-without-prod": (
         lambda tree: edit(
             tree / "live/dev/env.hcl", f'ecr_pull_account_ids = ["{PROD}"]', "ecr_pull_account_ids = []"
@@ -327,7 +347,7 @@ MUTANTS: dict[str, tuple[Callable[[Path], None], str]] = {
 
 @pytest.fixture(scope="module")
 def mutated(rehearsal: tuple[Rehearsal, Result, list[str]]) -> list[str]:
-    """The five mutants at once (each in its own file or value, each refused by its own call): the
+    """The mutants at once (each in its own file or value, each refused by its own call): the
     edited units applied again, every recorded call judged again. One pass keeps the cost of the
     suite down; every expected refusal is checked separately below."""
     walk, _, _ = rehearsal

@@ -29,6 +29,7 @@ import botocore.exceptions
 
 from shared import terragrunt as tg
 from tools import emulator
+from tools.lambda_invoke import InvokeProxy
 from tools.rehearse import calls as capture
 from tools.rehearse import iam, rules
 from tools.rehearse.calls import Call
@@ -165,6 +166,7 @@ class Rehearsal:
         self.init_lock = threading.Lock()
         self.ops_lock = threading.Lock()
         self.endpoint = ""
+        self.invoke_endpoint = ""
         self.admins: dict[str, Session] = {}
         self.auditors: dict[str, Session] = {}  # administrators too, for reading only, never judged
         self.clients: dict[tuple[str, str], Any] = {}
@@ -665,6 +667,7 @@ class Rehearsal:
         values = {
             **session.credentials,
             "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ENDPOINT_URL_LAMBDA": self.invoke_endpoint,
             "AWS_REGION": REGION,
             **(extra or {}),
         }
@@ -716,7 +719,12 @@ class Rehearsal:
                 str(lambda_out["version"]),
                 "--canary",
                 "10",
+                # As _deploy.yml runs it, smoke checks on the new version included, without its waits:
+                # a step of 0 s still smokes and polls once (ops/release.py, watch_step).
+                "--smoke",
                 "--interval",
+                "0",
+                "--bake",
                 "0",
                 "--poll",
                 "1",
@@ -764,7 +772,10 @@ class Rehearsal:
         process, endpoint = emulator.start(log=self.workdir / "moto.log")
         self.endpoint = endpoint.replace(emulator.HOST, "localhost")  # path-style S3 works on localhost
         try:
-            yield
+            # moto cannot run an image: Invoke (`ops release --smoke`) runs the app under the runtime client.
+            with InvokeProxy(self.endpoint) as invoke:
+                self.invoke_endpoint = invoke.url
+                yield
         finally:
             process.terminate()
             process.wait(timeout=10)
