@@ -20,9 +20,9 @@ locals {
   # AWS_ENDPOINT_URL set means a local emulator (moto): see "Rehearsal" in live/README.md.
   emulated = get_env("AWS_ENDPOINT_URL", "") != ""
 
-  # One state bucket per account and region. live/_envcommon/github-oidc.hcl spells the same name
-  # to give the CI roles access to it (tests/live checks that the two agree).
-  state_bucket = "${local.project.name}-tfstate-${local.env.account_id}-${local.env.region}"
+  # One state bucket per account and region, named in live/state.hcl (which the github-oidc unit
+  # reads too, to give the CI roles access to it).
+  state_bucket = read_terragrunt_config(find_in_parent_folders("state.hcl")).locals.bucket
 
   tags = {
     project     = local.project.name

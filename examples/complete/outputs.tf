@@ -8,6 +8,11 @@ output "custom_domain_url" {
   value       = module.api.custom_domain_url
 }
 
+output "route_keys" {
+  description = "Route keys of the API: `$default` alone here, so every path reaches the function and a route added to the app deploys with no edit."
+  value       = module.api.route_keys
+}
+
 output "api_id" {
   description = "Id of the HTTP API."
   value       = module.api.api_id

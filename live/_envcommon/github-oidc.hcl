@@ -13,8 +13,8 @@ locals {
   project = read_terragrunt_config(find_in_parent_folders("project.hcl")).locals
   env     = read_terragrunt_config(find_in_parent_folders("env.hcl")).locals
 
-  # root.hcl's remote_state bucket, spelt the same way (tests/live checks that the two agree).
-  state_bucket = "${local.project.name}-tfstate-${local.env.account_id}-${local.env.region}"
+  # root.hcl's remote_state bucket: both read its one definition.
+  state = read_terragrunt_config(find_in_parent_folders("state.hcl")).locals
 }
 
 terraform {
@@ -43,6 +43,6 @@ inputs = {
   ecr_pull_repository_arns = local.env.ecr_pull_repository_arns
 
   # State of this environment only: keys are live/<env>/<unit>/terraform.tfstate (root.hcl).
-  state_bucket_name = local.state_bucket
+  state_bucket_name = local.state.bucket
   state_key_prefix  = "live/${local.env.environment}/"
 }

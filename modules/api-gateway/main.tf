@@ -1,16 +1,4 @@
-data "aws_caller_identity" "current" {}
-data "aws_partition" "current" {}
-data "aws_region" "current" {}
-
 locals {
-  account_id = data.aws_caller_identity.current.account_id
-  partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.name
-
-  log_group_name = "/aws/apigateway/${var.name}"
-  log_group_arn  = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group_name}"
-  kms_key_arn    = var.kms_key_arn != null ? var.kms_key_arn : module.kms[0].key_arn
-
   # One JSON object per request. requestId is required by API Gateway and joins this line to the
   # app's own access line (its request_id); integrationError explains 5xx that never reached the app.
   access_log_format = jsonencode({
@@ -33,55 +21,17 @@ locals {
 }
 
 ################################################################################
-# KMS key for the access log group
+# Access log group
 ################################################################################
 
-locals {
-  # What the services using this key may do with it; modules/kms-key adds the account's
-  # administration statement in front.
-  kms_service_statements = [
-    {
-      sid      = "CloudWatchLogsForThisLogGroup"
-      services = ["logs.${local.region}.amazonaws.com"]
-      actions = [
-        "kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",
-        "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey",
-      ]
-      conditions = [{
-        test     = "ArnEquals"
-        variable = "kms:EncryptionContext:aws:logs:arn"
-        values   = [local.log_group_arn]
-      }]
-    },
-  ]
-}
+module "access_log_group" {
+  source = "../log-group"
 
-module "kms" {
-  source = "../kms-key"
-  count  = var.kms_key_arn == null ? 1 : 0
-
-  alias_name         = "${var.name}-api-logs"
-  description        = "HTTP API ${var.name}: access logs"
-  service_statements = local.kms_service_statements
-
-  tags = var.tags
-}
-
-# The key and alias were resources of this module before modules/kms-key existed: keep them.
-moved {
-  from = aws_kms_key.this[0]
-  to   = module.kms[0].aws_kms_key.this
-}
-
-moved {
-  from = aws_kms_alias.this[0]
-  to   = module.kms[0].aws_kms_alias.this
-}
-
-resource "aws_cloudwatch_log_group" "access" {
-  name              = local.log_group_name
-  retention_in_days = var.log_retention_days
-  kms_key_id        = local.kms_key_arn
+  name                = "/aws/apigateway/${var.name}"
+  retention_in_days   = var.log_retention_days
+  kms_key_arn         = var.kms_key_arn
+  kms_key_alias       = "${var.name}-api-logs"
+  kms_key_description = "HTTP API ${var.name}: access logs"
 
   tags = var.tags
 }
@@ -120,17 +70,38 @@ resource "aws_apigatewayv2_integration" "lambda" {
   timeout_milliseconds   = var.integration_timeout_ms
 }
 
-resource "aws_apigatewayv2_route" "this" {
-  for_each = toset(var.routes)
+# Every request reaches the function, which owns the routes: the app answers an unknown path with its
+# own 404 and a wrong method with its 405 (problem+json), so a route added to the app deploys with no
+# edit here. API Gateway picks the best match: a full match of route and method, then a greedy path
+# variable, then the `$default` route, which "catches requests that don't explicitly match other routes
+# in your API" (API Gateway developer guide, "Create routes for HTTP APIs": "Working with the $default
+# route", "Routing API requests"). CORS preflights never reach a route: with a CORS configuration,
+# "API Gateway automatically sends a response to preflight OPTIONS requests, even if there isn't an
+# OPTIONS route configured for your API" ("Configure CORS for HTTP APIs in API Gateway").
+resource "aws_apigatewayv2_route" "default" {
+  api_id    = aws_apigatewayv2_api.this.id
+  route_key = "$default"
+  target    = "integrations/${aws_apigatewayv2_integration.lambda.id}"
+
+  # checkov:skip=CKV_AWS_309:Authorization is per route: protected_routes use the JWT authorizer (their own routes below), the rest is public through $default with authorization_type, whose default NONE serves a public API (health and the OpenAPI document stay public); AWS_IAM, JWT or CUSTOM apply to every request when set.
+  authorization_type = var.authorization_type
+  authorizer_id      = var.authorizer_id
+}
+
+# The routes that need a token: explicit route keys match before `$default`, so API Gateway checks the
+# JWT on them before the function runs. Another method on the same path (HEAD /hello beside a
+# protected GET /hello) falls through to `$default` without a token check; the app answers 401 there
+# itself, as it protects a route for every method it serves (PROTECTED_ROUTES, app/auth.py).
+resource "aws_apigatewayv2_route" "protected" {
+  for_each = toset(var.protected_routes)
 
   api_id    = aws_apigatewayv2_api.this.id
   route_key = each.value
   target    = "integrations/${aws_apigatewayv2_integration.lambda.id}"
 
-  # checkov:skip=CKV_AWS_309:Authorization is per route: protected_routes use the JWT authorizer, the others authorization_type, whose default NONE serves a public API (health and the OpenAPI document stay public); AWS_IAM, JWT or CUSTOM apply to every route when set.
-  authorization_type   = contains(var.protected_routes, each.value) ? "JWT" : var.authorization_type
-  authorizer_id        = contains(var.protected_routes, each.value) ? aws_apigatewayv2_authorizer.jwt[0].id : var.authorizer_id
-  authorization_scopes = contains(var.protected_routes, each.value) && length(local.jwt_scopes) > 0 ? local.jwt_scopes : null
+  authorization_type   = "JWT"
+  authorizer_id        = aws_apigatewayv2_authorizer.jwt[0].id
+  authorization_scopes = length(local.jwt_scopes) > 0 ? local.jwt_scopes : null
 }
 
 ################################################################################
@@ -170,7 +141,7 @@ resource "aws_apigatewayv2_stage" "this" {
   }
 
   access_log_settings {
-    destination_arn = aws_cloudwatch_log_group.access.arn
+    destination_arn = module.access_log_group.arn
     format          = local.access_log_format
   }
 

@@ -19,23 +19,23 @@ output "stage_name" {
 }
 
 output "route_keys" {
-  description = "Route keys that reach the function."
-  value       = sort([for route in aws_apigatewayv2_route.this : route.route_key])
+  description = "Route keys of the API, all to the function: `$default` (every request no other key matches) and the protected_routes."
+  value       = sort(concat([aws_apigatewayv2_route.default.route_key], [for route in aws_apigatewayv2_route.protected : route.route_key]))
 }
 
 output "access_log_group_name" {
   description = "Name of the access log group."
-  value       = aws_cloudwatch_log_group.access.name
+  value       = module.access_log_group.name
 }
 
 output "access_log_group_arn" {
   description = "ARN of the access log group."
-  value       = aws_cloudwatch_log_group.access.arn
+  value       = module.access_log_group.arn
 }
 
 output "kms_key_arn" {
   description = "KMS key encrypting the access log group."
-  value       = local.kms_key_arn
+  value       = module.access_log_group.kms_key_arn
 }
 
 output "custom_domain_url" {

@@ -34,24 +34,8 @@ variable "lambda_alias_invoke_arn" {
   }
 }
 
-variable "routes" {
-  description = "Route keys sent to the function. Anything else gets API Gateway's own 404 and never reaches Lambda."
-  type        = list(string)
-  default     = ["GET /hello", "POST /echo", "GET /health", "GET /openapi.json"]
-
-  validation {
-    condition     = length(var.routes) > 0 && alltrue([for r in var.routes : can(regex("^(ANY|GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) /[A-Za-z0-9._~{}+/-]*$", r))])
-    error_message = "Each route must be `<METHOD> /<path>` with METHOD one of ANY, GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS."
-  }
-
-  validation {
-    condition     = length(distinct(var.routes)) == length(var.routes)
-    error_message = "The routes must not repeat."
-  }
-}
-
 variable "authorization_type" {
-  description = "Authorization on every route: NONE (public API), AWS_IAM, JWT or CUSTOM. JWT and CUSTOM need authorizer_id."
+  description = "Authorization of the `$default` route, which every request reaches unless it is one of protected_routes: NONE (public API), AWS_IAM, JWT or CUSTOM. JWT and CUSTOM need authorizer_id."
   type        = string
   default     = "NONE"
 
@@ -103,13 +87,18 @@ variable "jwt_authorizer" {
 }
 
 variable "protected_routes" {
-  description = "Route keys (from routes) that require a valid JWT from jwt_authorizer; API Gateway answers 401/403 before the function runs. GET /health and GET /openapi.json stay public. Give the lambda module the same list (its PROTECTED_ROUTES), so the app refuses a call that reaches it without a caller."
+  description = "Route keys of the app (its OpenAPI description: `<METHOD> /<path>`, e.g. GET /hello) that require a valid JWT from jwt_authorizer; each becomes an explicit route, so API Gateway answers 401/403 before the function runs. Every other request reaches the function through `$default`. GET /health and GET /openapi.json stay public. Give the lambda module the same list (its PROTECTED_ROUTES), so the app refuses a call that reaches it without a caller."
   type        = list(string)
   default     = []
 
   validation {
-    condition     = alltrue([for r in var.protected_routes : contains(var.routes, r)])
-    error_message = "Each protected_routes entry must be one of routes."
+    condition     = alltrue([for r in var.protected_routes : can(regex("^(ANY|GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) /[A-Za-z0-9._~{}+/-]*$", r))])
+    error_message = "Each protected_routes entry must be a route key `<METHOD> /<path>` (METHOD one of ANY, GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS), as the app's OpenAPI description names it, e.g. GET /hello."
+  }
+
+  validation {
+    condition     = length(distinct(var.protected_routes)) == length(var.protected_routes)
+    error_message = "The protected_routes must not repeat."
   }
 
   validation {
@@ -196,25 +185,15 @@ variable "integration_timeout_ms" {
 }
 
 variable "log_retention_days" {
-  description = "Days to keep access logs (a value CloudWatch Logs accepts; 0 keeps them forever)."
+  description = "Days to keep access logs (a value CloudWatch Logs accepts; 0 keeps them forever; modules/log-group checks it)."
   type        = number
   default     = 365
-
-  validation {
-    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
-    error_message = "The log_retention_days must be one of 0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
-  }
 }
 
 variable "kms_key_arn" {
-  description = "KMS key for the access log group. When null the module creates one (rotation on) that CloudWatch Logs may use for this log group only."
+  description = "KMS key (ARN) for the access log group. When null the module creates one (modules/log-group: rotation on) that CloudWatch Logs may use for this log group only."
   type        = string
   default     = null
-
-  validation {
-    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
-    error_message = "The kms_key_arn must be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>)."
-  }
 }
 
 variable "domain_name" {

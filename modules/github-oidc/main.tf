@@ -34,24 +34,19 @@ locals {
   deploy_subjects = flatten([for prefix in local.subject_prefixes : [for claim in local.deploy_claims : "${prefix}:${claim}"]])
   plan_subjects   = flatten([for prefix in local.subject_prefixes : [for claim in local.plan_claims : "${prefix}:${claim}"]])
 
-  deploy_role_name   = "${var.name}-github-deploy"
-  plan_role_name     = "${var.name}-github-plan"
-  boundary_name      = "${var.name}-workload-boundary"
-  boundary_arn       = "arn:${local.partition}:iam::${local.account_id}:policy/${local.boundary_name}"
-  ci_role_arns       = [for role in [local.deploy_role_name, local.plan_role_name] : "arn:${local.partition}:iam::${local.account_id}:role/${role}"]
-  uses_boundary      = var.create_permissions_boundary
-  state_objects      = var.state_bucket_name == null ? null : "arn:${local.partition}:s3:::${var.state_bucket_name}/${var.state_key_prefix}*"
-  state_bucket_arn   = var.state_bucket_name == null ? null : "arn:${local.partition}:s3:::${var.state_bucket_name}"
-  state_list_prefix  = var.state_key_prefix == "" ? "*" : "${var.state_key_prefix}*"
-  ecr_repository_arn = "arn:${local.partition}:ecr:${local.region}:${local.account_id}:repository/"
-  stack_key_arn      = var.create_stack_kms_key ? module.stack_key[0].key_arn : null
+  deploy_role_name  = "${var.name}-github-deploy"
+  plan_role_name    = "${var.name}-github-plan"
+  boundary_name     = "${var.name}-workload-boundary"
+  boundary_arn      = "arn:${local.partition}:iam::${local.account_id}:policy/${local.boundary_name}"
+  ci_role_arns      = [for role in [local.deploy_role_name, local.plan_role_name] : "arn:${local.partition}:iam::${local.account_id}:role/${role}"]
+  uses_boundary     = var.create_permissions_boundary
+  state_objects     = var.state_bucket_name == null ? null : "arn:${local.partition}:s3:::${var.state_bucket_name}/${var.state_key_prefix}*"
+  state_bucket_arn  = var.state_bucket_name == null ? null : "arn:${local.partition}:s3:::${var.state_bucket_name}"
+  state_lockfiles   = var.state_bucket_name == null ? null : "${local.state_objects}.tflock"
+  state_list_prefix = var.state_key_prefix == "" ? "*" : "${var.state_key_prefix}*"
+  stack_key_arn     = var.create_stack_kms_key ? module.stack_key[0].key_arn : null
   workload_key_arns = (
     var.create_stack_kms_key ? [local.stack_key_arn] : ["arn:${local.partition}:kms:${local.region}:${local.account_id}:key/*"]
-  )
-  ecr_repositories = (
-    length(var.ecr_repository_names) > 0 ?
-    [for repo in var.ecr_repository_names : "${local.ecr_repository_arn}${repo}"] :
-    ["${local.ecr_repository_arn}${lower(local.prefix)}*"]
   )
 }
 
@@ -134,7 +129,7 @@ resource "aws_iam_role" "deploy" {
 resource "aws_iam_role_policy" "deploy" {
   name   = "deploy"
   role   = aws_iam_role.deploy.id
-  policy = data.aws_iam_policy_document.deploy.json
+  policy = data.aws_iam_policy_document.policy["deploy"].json
 }
 
 resource "aws_iam_role" "plan" {
@@ -149,56 +144,22 @@ resource "aws_iam_role" "plan" {
 resource "aws_iam_role_policy" "plan" {
   name   = "plan"
   role   = aws_iam_role.plan.id
-  policy = data.aws_iam_policy_document.plan.json
+  policy = data.aws_iam_policy_document.policy["plan"].json
 }
 
 ################################################################################
 # Permissions boundary for the roles the deploy role creates (the Lambda execution role)
 ################################################################################
 
-data "aws_iam_policy_document" "boundary" {
-  statement {
-    sid     = "FunctionLogs"
-    effect  = "Allow"
-    actions = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = [
-      "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${local.prefix}*:log-stream:*",
-    ]
-  }
-
-  statement {
-    sid       = "Traces"
-    effect    = "Allow"
-    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-    resources = ["*"] # X-Ray has no resource-level permissions for these actions
-  }
-
-  # Only the stack's key: `key/*` here would let a role the deploy role creates decrypt with any key
-  # in the account whose policy delegates to IAM. Without the stack key, only keys whose alias starts
-  # with the prefix (kms:ResourceAliases); the deploy role cannot create or move aliases.
-  statement {
-    sid       = "DecryptEnvironment"
-    effect    = "Allow"
-    actions   = ["kms:Decrypt"]
-    resources = local.workload_key_arns
-
-    dynamic "condition" {
-      for_each = var.create_stack_kms_key ? [] : [1]
-      content {
-        test     = "ForAnyValue:StringLike"
-        variable = "kms:ResourceAliases"
-        values   = ["alias/${local.prefix}*"]
-      }
-    }
-  }
-}
-
+# What roles the deploy role creates may do at most: what the function's execution role needs (the
+# lambda module's deployer, boundary statements): its own log group, traces, and decrypting its
+# environment with the stack's key only.
 resource "aws_iam_policy" "boundary" {
   count = var.create_permissions_boundary ? 1 : 0
 
   name        = local.boundary_name
   description = "Upper bound of what roles created by ${local.deploy_role_name} may do"
-  policy      = data.aws_iam_policy_document.boundary.json
+  policy      = data.aws_iam_policy_document.policy["boundary"].json
 
   tags = var.tags
 }
@@ -217,30 +178,10 @@ module "stack_key" {
 
   alias_name  = "${local.prefix}-stack"
   description = "${local.prefix}: function environment and logs, API access logs, alarm notifications"
-  service_statements = [
-    {
-      sid      = "CloudWatchLogsForTheStacksLogGroups"
-      services = ["logs.${local.region}.amazonaws.com"]
-      actions = [
-        "kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",
-        "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey",
-      ]
-      conditions = [{
-        test     = "ArnLike"
-        variable = "kms:EncryptionContext:aws:logs:arn"
-        values = [
-          "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${local.prefix}*",
-          "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/apigateway/${local.prefix}*",
-        ]
-      }]
-    },
-    {
-      # Alarm notifications to the encrypted topic (the AWS-managed SNS key does not allow CloudWatch).
-      sid      = "CloudWatchAlarmsPublishEncrypted"
-      services = ["cloudwatch.amazonaws.com"]
-      actions  = ["kms:Decrypt", "kms:GenerateDataKey"]
-    },
-  ]
+  # CloudWatch Logs for the stack's log groups (those the modules' deployers name: the function's and
+  # the API's access logs), and CloudWatch alarms publishing to the encrypted topic.
+  log_group_arns    = [for name in local.log_groups : "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${name}"]
+  cloudwatch_alarms = true
 
   tags = var.tags
 }

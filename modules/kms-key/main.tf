@@ -1,5 +1,35 @@
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  # The statements the services using this key need, written once here for every caller: CloudWatch
+  # Logs encrypting the listed log groups (the encryption context names the log group: Amazon
+  # CloudWatch Logs user guide, "Encrypt log data in CloudWatch Logs using AWS KMS"), and CloudWatch
+  # alarms publishing to a topic encrypted with this key (Amazon SNS developer guide, "Encryption at
+  # rest": the AWS-managed key does not allow CloudWatch, so its notifications are dropped).
+  pattern = anytrue([for arn in var.log_group_arns : strcontains(arn, "*")])
+  logs_statements = length(var.log_group_arns) == 0 ? [] : [{
+    sid      = length(var.log_group_arns) == 1 && !local.pattern ? "CloudWatchLogsForThisLogGroup" : "CloudWatchLogsForTheseLogGroups"
+    services = ["logs.${data.aws_region.current.name}.amazonaws.com"]
+    actions = [
+      "kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",
+      "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey",
+    ]
+    conditions = [{
+      test     = local.pattern ? "ArnLike" : "ArnEquals"
+      variable = "kms:EncryptionContext:aws:logs:arn"
+      values   = var.log_group_arns
+    }]
+  }]
+  alarms_statements = var.cloudwatch_alarms ? [{
+    sid        = "CloudWatchAlarmsPublishEncrypted"
+    services   = ["cloudwatch.amazonaws.com"]
+    actions    = ["kms:Decrypt", "kms:GenerateDataKey"]
+    conditions = []
+  }] : []
+  service_statements = concat(local.logs_statements, local.alarms_statements, var.service_statements)
+}
 
 ################################################################################
 # Key policy: the account administers the key, the listed services may use it
@@ -33,7 +63,7 @@ data "aws_iam_policy_document" "this" {
   }
 
   dynamic "statement" {
-    for_each = var.service_statements
+    for_each = local.service_statements
     content {
       sid       = statement.value.sid
       effect    = "Allow"

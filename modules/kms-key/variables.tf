@@ -18,8 +18,25 @@ variable "description" {
   }
 }
 
+variable "log_group_arns" {
+  description = "Log groups CloudWatch Logs may encrypt with this key: exact ARNs (ArnEquals), or patterns with * (ArnLike), matched against the encryption context CloudWatch Logs sends. Empty: no CloudWatch Logs statement."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.log_group_arns : can(regex("^arn:aws[a-z-]*:logs:[a-z0-9-]+:[0-9]{12}:log-group:[A-Za-z0-9._/#*-]+$", arn))])
+    error_message = "Each log_group_arns entry must be a log group ARN (arn:<partition>:logs:<region>:<account>:log-group:<name>), * allowed in the name."
+  }
+}
+
+variable "cloudwatch_alarms" {
+  description = "Let CloudWatch alarms use the key (kms:Decrypt, kms:GenerateDataKey for cloudwatch.amazonaws.com), as they must to publish to an SNS topic encrypted with it: the AWS-managed SNS key does not allow it, and the notifications are dropped."
+  type        = bool
+  default     = false
+}
+
 variable "service_statements" {
-  description = "Key policy statements for the AWS services that use the key, after the account's administration statement: sid, service principals, KMS actions (listed, no wildcards) and optional conditions (test, variable, values)."
+  description = "Further key policy statements for the AWS services that use the key, after the account's administration statement and those of log_group_arns and cloudwatch_alarms: sid, service principals, KMS actions (listed, no wildcards) and optional conditions (test, variable, values)."
   type = list(object({
     sid      = string
     services = list(string)
@@ -34,9 +51,9 @@ variable "service_statements" {
 
   validation {
     condition = alltrue([
-      for s in var.service_statements : can(regex("^[A-Za-z0-9]+$", s.sid)) && s.sid != "AccountAdministration"
+      for s in var.service_statements : can(regex("^[A-Za-z0-9]+$", s.sid)) && !startswith(s.sid, "AccountAdministration") && !startswith(s.sid, "CloudWatch")
     ]) && length(distinct([for s in var.service_statements : s.sid])) == length(var.service_statements)
-    error_message = "Each statement needs a unique alphanumeric sid other than AccountAdministration (the module's own statement)."
+    error_message = "Each statement needs a unique alphanumeric sid not starting with AccountAdministration or CloudWatch (the module's own statements)."
   }
 
   validation {

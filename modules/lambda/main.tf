@@ -1,15 +1,5 @@
-data "aws_caller_identity" "current" {}
-data "aws_partition" "current" {}
-data "aws_region" "current" {}
-
 locals {
-  account_id = data.aws_caller_identity.current.account_id
-  partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.name
-
-  log_group_name = "/aws/lambda/${var.name}"
-  log_group_arn  = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group_name}"
-  kms_key_arn    = var.kms_key_arn != null ? var.kms_key_arn : module.kms[0].key_arn
+  kms_key_arn = module.log_group.kms_key_arn
 
   # The tag after the last ':' of the repository path, else the digest's first 12 hex digits.
   image_reference = regex("^[^/]+/[^:@]+(?::(?P<tag>[^@]+))?(?:@sha256:(?P<digest>[a-f0-9]{64}))?$", var.image_uri)
@@ -35,59 +25,17 @@ locals {
 }
 
 ################################################################################
-# KMS key: environment variables and log group
+# Log group, and the key that also encrypts the environment variables
 ################################################################################
 
-locals {
-  # What the services using this key may do with it; modules/kms-key adds the account's
-  # administration statement in front.
-  kms_service_statements = [
-    {
-      sid      = "CloudWatchLogsForThisLogGroup"
-      services = ["logs.${local.region}.amazonaws.com"]
-      actions = [
-        "kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",
-        "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey",
-      ]
-      conditions = [{
-        test     = "ArnEquals"
-        variable = "kms:EncryptionContext:aws:logs:arn"
-        values   = [local.log_group_arn]
-      }]
-    },
-  ]
-}
+module "log_group" {
+  source = "../log-group"
 
-module "kms" {
-  source = "../kms-key"
-  count  = var.kms_key_arn == null ? 1 : 0
-
-  alias_name         = "${var.name}-lambda"
-  description        = "Lambda ${var.name}: environment variables and logs"
-  service_statements = local.kms_service_statements
-
-  tags = var.tags
-}
-
-# The key and alias were resources of this module before modules/kms-key existed: keep them.
-moved {
-  from = aws_kms_key.this[0]
-  to   = module.kms[0].aws_kms_key.this
-}
-
-moved {
-  from = aws_kms_alias.this[0]
-  to   = module.kms[0].aws_kms_alias.this
-}
-
-################################################################################
-# Log group
-################################################################################
-
-resource "aws_cloudwatch_log_group" "this" {
-  name              = local.log_group_name
-  retention_in_days = var.log_retention_days
-  kms_key_id        = local.kms_key_arn
+  name                = "/aws/lambda/${var.name}"
+  retention_in_days   = var.log_retention_days
+  kms_key_arn         = var.kms_key_arn
+  kms_key_alias       = "${var.name}-lambda"
+  kms_key_description = "Lambda ${var.name}: environment variables and logs"
 
   tags = var.tags
 }
@@ -122,7 +70,7 @@ data "aws_iam_policy_document" "execution" {
     sid       = "WriteOwnLogGroup"
     effect    = "Allow"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.this.arn}:log-stream:*"]
+    resources = ["${module.log_group.arn}:log-stream:*"]
   }
 
   statement {
@@ -187,7 +135,7 @@ resource "aws_lambda_function" "this" {
     log_format            = "JSON"
     application_log_level = var.application_log_level
     system_log_level      = var.system_log_level
-    log_group             = aws_cloudwatch_log_group.this.name
+    log_group             = module.log_group.name
   }
 
   tags = var.tags

@@ -30,12 +30,12 @@ output "alias_invoke_arn" {
 
 output "log_group_name" {
   description = "Name of the function's log group."
-  value       = aws_cloudwatch_log_group.this.name
+  value       = module.log_group.name
 }
 
 output "log_group_arn" {
   description = "ARN of the function's log group."
-  value       = aws_cloudwatch_log_group.this.arn
+  value       = module.log_group.arn
 }
 
 output "role_arn" {

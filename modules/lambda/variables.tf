@@ -183,25 +183,15 @@ variable "system_log_level" {
 }
 
 variable "log_retention_days" {
-  description = "Days to keep the function's logs (a value CloudWatch Logs accepts; 0 keeps them forever)."
+  description = "Days to keep the function's logs (a value CloudWatch Logs accepts; 0 keeps them forever; modules/log-group checks it)."
   type        = number
   default     = 365
-
-  validation {
-    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
-    error_message = "The log_retention_days must be one of 0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
-  }
 }
 
 variable "kms_key_arn" {
-  description = "KMS key for the environment variables and the log group. When null the module creates one (rotation on) whose policy lets CloudWatch Logs use it for this function's log group only. A key passed in must allow the same."
+  description = "KMS key (ARN) for the environment variables and the log group. When null the module creates one (modules/log-group: rotation on) whose policy lets CloudWatch Logs use it for this function's log group only. A key passed in must allow the same (modules/kms-key's log_group_arns)."
   type        = string
   default     = null
-
-  validation {
-    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
-    error_message = "The kms_key_arn must be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>)."
-  }
 }
 
 variable "role_permissions_boundary_arn" {

@@ -16,38 +16,15 @@ locals {
 # KMS key for the topic: CloudWatch must be able to use it, or alarm notifications are dropped
 ################################################################################
 
-locals {
-  # What the services using this key may do with it; modules/kms-key adds the account's
-  # administration statement in front.
-  kms_service_statements = [
-    {
-      sid      = "CloudWatchAlarmsPublishEncrypted"
-      services = ["cloudwatch.amazonaws.com"]
-      actions  = ["kms:Decrypt", "kms:GenerateDataKey"]
-    },
-  ]
-}
-
 module "kms" {
   source = "../kms-key"
   count  = var.kms_key_arn == null ? 1 : 0
 
-  alias_name         = "${var.name}-alarms"
-  description        = "${var.name}: alarm notifications (SNS)"
-  service_statements = local.kms_service_statements
+  alias_name        = "${var.name}-alarms"
+  description       = "${var.name}: alarm notifications (SNS)"
+  cloudwatch_alarms = true
 
   tags = var.tags
-}
-
-# The key and alias were resources of this module before modules/kms-key existed: keep them.
-moved {
-  from = aws_kms_key.this[0]
-  to   = module.kms[0].aws_kms_key.this
-}
-
-moved {
-  from = aws_kms_alias.this[0]
-  to   = module.kms[0].aws_kms_alias.this
 }
 
 ################################################################################

@@ -18,7 +18,7 @@ import pytest
 from tools.terraform import LOCK_FILE, copy_configurations
 
 ROOT = Path(__file__).resolve().parents[2]
-MODULES = ("api-gateway", "ecr", "github-oidc", "kms-key", "lambda", "monitoring")
+MODULES = ("api-gateway", "ecr", "github-oidc", "kms-key", "lambda", "log-group", "monitoring")
 CONFIGS = (*(f"modules/{name}" for name in MODULES), "examples/complete", "examples/custom-domain")
 # Terraform is CPU-bound here; one more worker than cores keeps both busy while one waits on I/O.
 WORKERS = (os.cpu_count() or 2) + 1

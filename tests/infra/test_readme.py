@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -58,3 +59,41 @@ def test_readme_without_markers_is_an_error(tmp_path: Path) -> None:
 )
 def test_render_value(value: object, rendered: str) -> None:
     assert readme_tables.render_value(value) == rendered
+
+
+DEPLOYERS = sorted(path.parents[2].name for path in (ROOT / "modules").glob("*/modules/deployer/main.tf"))
+
+
+def undocumented_statements(module: Path) -> list[str]:
+    """Statements of the module's deployer its README's "Deployer permissions" table does not name."""
+    sids = re.findall(r'\bsid\s*=\s*"(\w+)"', (module / "modules" / "deployer" / "main.tf").read_text())
+    readme = (module / "README.md").read_text()
+    if "## Deployer permissions" not in readme:
+        return sids
+    section = readme.split("## Deployer permissions", 1)[1].split("\n## ", 1)[0]
+    named = re.findall(r"`(\w+)\*?`", section)
+    return [
+        sid
+        for sid in sids
+        if not any(sid == name or (f"`{name}*`" in section and sid.startswith(name)) for name in named)
+    ]
+
+
+def test_every_module_says_what_deploying_it_takes() -> None:
+    """Each module of the stack has a deployer (modules/github-oidc builds the CI roles from them)."""
+    assert DEPLOYERS == ["api-gateway", "ecr", "kms-key", "lambda", "log-group", "monitoring"]
+
+
+@pytest.mark.parametrize("module", DEPLOYERS)
+def test_readme_names_every_deployer_statement(module: str) -> None:
+    assert undocumented_statements(ROOT / "modules" / module) == [], (
+        f"modules/{module}/README.md: add these statements of modules/deployer to its Deployer permissions table"
+    )
+
+
+def test_readme_check_notices_a_new_deployer_statement(tmp_path: Path) -> None:
+    module = tmp_path / "lambda"
+    shutil.copytree(ROOT / "modules" / "lambda", module)
+    main = module / "modules" / "deployer" / "main.tf"
+    main.write_text(main.read_text().replace('sid = "LambdaFunction"', 'sid = "QueueWrites"', 1))
+    assert undocumented_statements(module) == ["QueueWrites"]

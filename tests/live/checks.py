@@ -28,6 +28,8 @@ PROVIDER_VERSION = "~> 5.100"  # the AWS provider line the environments run (roo
 EMULATOR_PROVIDER_SETTINGS = ("skip_credentials_validation", "skip_metadata_api_check", "s3_use_path_style")
 # The unit whose roles CI cannot manage (see live/_envcommon/github-oidc.hcl).
 CI_ROLES_UNIT = "github-oidc"
+# The one file that names the state bucket (read by root.hcl and the github-oidc unit).
+STATE_FILE = "live/state.hcl"
 
 
 @dataclass
@@ -398,6 +400,16 @@ def ci_roles(tree: Tree) -> list[str]:
     return problems
 
 
+def state_bucket_named_once(tree: Tree) -> list[str]:
+    """The state bucket's name is spelt in live/state.hcl only; root.hcl and the CI roles read it there."""
+    problems = []
+    for path in hcl_files(tree.root):
+        name = str(path.relative_to(tree.root))
+        if name != STATE_FILE and "-tfstate-" in path.read_text():
+            problems.append(f"{name} spells the state bucket's name: read it from {STATE_FILE}")
+    return problems
+
+
 CHECKS: dict[str, Callable[[Tree], list[str]]] = {
     "parsed_and_formatted": parsed_and_formatted,
     "evaluation": evaluation,
@@ -409,4 +421,5 @@ CHECKS: dict[str, Callable[[Tree], list[str]]] = {
     "environments_match": environments_match,
     "state_and_provider": state_and_provider,
     "ci_roles": ci_roles,
+    "state_bucket_named_once": state_bucket_named_once,
 }

@@ -59,6 +59,34 @@ def test_calls_become_the_requests_iam_authorises() -> None:
     ]
     alias = Call("lambda", "UpdateAlias", {}, "PUT", "/2015-03-31/functions/f/aliases/live")
     assert calls.requests(alias, where())[0].resource == "arn:aws:lambda:us-east-1:222222222222:function:f"
+    # Invoke is authorised as lambda:InvokeFunction; a call on a version or alias on its qualified ARN.
+    invoke = Call(
+        "lambda",
+        "Invoke",
+        {"FunctionName": "f", "Qualifier": "3"},
+        "POST",
+        "/2015-03-31/functions/f/invocations",
+    )
+    assert [(r.action, r.resource) for r in calls.requests(invoke, where())] == [
+        ("lambda:InvokeFunction", "arn:aws:lambda:us-east-1:222222222222:function:f:3")
+    ]
+    permission = Call(
+        "lambda", "AddPermission", {}, "POST", "/2015-03-31/functions/f/policy", {"Qualifier": "live"}
+    )
+    assert (
+        calls.requests(permission, where())[0].resource
+        == "arn:aws:lambda:us-east-1:222222222222:function:f:live"
+    )
+    for named in (
+        "f:live",
+        "arn:aws:lambda:us-east-1:222222222222:function:f:live",
+        "222222222222:function:f:live",
+    ):
+        by_name = Call("lambda", "GetFunction", {"FunctionName": named})
+        assert (
+            calls.requests(by_name, where())[0].resource
+            == "arn:aws:lambda:us-east-1:222222222222:function:f:live"
+        )
     api = Call("apigatewayv2", "CreateRoute", {}, "POST", "/v2/apis/abc/routes")
     assert calls.requests(api, where())[0].action == "apigateway:POST"
     assert calls.requests(api, where())[0].resource == "arn:aws:apigateway:us-east-1::/apis/abc/routes"
@@ -75,6 +103,18 @@ def test_calls_become_the_requests_iam_authorises() -> None:
     }
     key = Call("kms", "Decrypt", {"KeyId": "alias/x"})
     assert calls.requests(key, where())[0].resource == "arn:aws:kms:us-east-1:222222222222:key/alias/x"
+
+
+def test_queue_calls_name_the_queue_tagging_on_creation_too() -> None:
+    url = "http://localhost:4566/222222222222/jobs-api-jobs"
+    read = Call("sqs", "GetQueueAttributes", {"QueueUrl": url, "AttributeNames": ["All"]})
+    assert [(r.action, r.resource) for r in calls.requests(read, where())] == [
+        ("sqs:GetQueueAttributes", "arn:aws:sqs:us-east-1:222222222222:jobs-api-jobs")
+    ]
+    create = Call("sqs", "CreateQueue", {"QueueName": "jobs-api-jobs", "tags": {"environment": "dev"}})
+    assert [r.action for r in calls.requests(create, where())] == ["sqs:CreateQueue", "sqs:TagQueue"]
+    untagged = Call("sqs", "CreateQueue", {"QueueName": "jobs-api-jobs"})
+    assert [r.action for r in calls.requests(untagged, where())] == ["sqs:CreateQueue"]
 
 
 def test_what_cannot_be_mapped_says_so() -> None:

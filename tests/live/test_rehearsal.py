@@ -64,6 +64,18 @@ def test_nothing_is_denied(rehearsal: tuple[Rehearsal, Result, list[str]]) -> No
     judged = {step.name: step.calls for step in result.steps}
     assert judged["prod: run --all apply (pinned image 1)"] > 100  # Terraform's calls were seen
     assert judged["prod: ops release, ops rollback, notify"] >= 10  # and ops's (boto3)
+    # `ops release --smoke` sent its checks to the new version itself, each Invoke judged.
+    for env in ("dev", "prod"):
+        (release,) = [
+            step for step in result.steps if step.name == f"{env}: ops release, ops rollback, notify"
+        ]
+        invoked = {
+            call.params.get("Qualifier")
+            for _, made in release.judged
+            for call in made
+            if call.name == "lambda:Invoke"
+        }
+        assert invoked == {str(walk.outputs[(env, "lambda")]["version"])}
 
 
 def test_few_calls_are_left_unjudged_and_each_says_why(
@@ -110,7 +122,7 @@ def test_state_is_one_object_per_unit_and_no_lock_is_left(
 ) -> None:
     walk, _, _ = rehearsal
     for env in ("dev", "prod"):
-        bucket = rehearse.state_bucket(walk.accounts[env])
+        bucket = walk.state_bucket(env)
         listed = client(walk, "s3", env).list_objects_v2(Bucket=bucket).get("Contents", [])
         assert sorted(item["Key"] for item in listed) == sorted(
             f"live/{env}/{unit}/terraform.tfstate" for unit in ("github-oidc", *rehearse.UNITS)
@@ -302,9 +314,17 @@ MUTANTS: dict[str, tuple[Callable[[Path], None], str]] = {
         f"prod deploy role may not ecr:BatchGetImage on {DEV_REPOSITORY}: no statement allows it (identity policy)",
     ),
     "no-publish-version": (
-        lambda tree: edit(tree / "modules/github-oidc/deploy.tf", '"lambda:PublishVersion", ', ""),
+        lambda tree: edit(tree / "modules/lambda/modules/deployer/main.tf", '"lambda:PublishVersion", ', ""),
         f"dev deploy role may not lambda:PublishVersion on arn:aws:lambda:us-east-1:{DEV}:function:lambda-api-dev: "
         "no statement allows it (identity policy)",
+    ),
+    "no-smoke-on-the-new-version": (
+        lambda tree: edit(
+            tree / "modules/lambda/modules/deployer/main.tf",
+            'actions   = ["lambda:InvokeFunction"]',
+            'actions   = ["lambda:GetFunction"]',
+        ),
+        f"dev deploy role may not lambda:InvokeFunction on arn:aws:lambda:us-east-1:{DEV}:function:lambda-api-dev:",
     ),
     "dev-repository-policy-without-prod": (
         lambda tree: edit(
@@ -327,7 +347,7 @@ MUTANTS: dict[str, tuple[Callable[[Path], None], str]] = {
 
 @pytest.fixture(scope="module")
 def mutated(rehearsal: tuple[Rehearsal, Result, list[str]]) -> list[str]:
-    """The five mutants at once (each in its own file or value, each refused by its own call): the
+    """The mutants at once (each in its own file or value, each refused by its own call): the
     edited units applied again, every recorded call judged again. One pass keeps the cost of the
     suite down; every expected refusal is checked separately below."""
     walk, _, _ = rehearsal

@@ -207,11 +207,19 @@ MUTANTS = [
     ),
     pytest.param(
         "live/_envcommon/github-oidc.hcl",
-        '"${local.project.name}-tfstate-',
-        '"${local.project.name}-state-',
+        "state_bucket_name = local.state.bucket",
+        'state_bucket_name = "${local.project.name}-state-${local.env.account_id}-${local.env.region}"',
         "ci_roles",
         "live/dev/github-oidc: state_bucket_name 'lambda-api-state-111111111111-us-east-1' is not",
         id="ci-roles-other-bucket",
+    ),
+    pytest.param(
+        "root.hcl",
+        'read_terragrunt_config(find_in_parent_folders("state.hcl")).locals.bucket',
+        '"${local.project.name}-tfstate-${local.env.account_id}-${local.env.region}"',
+        "state_bucket_named_once",
+        "root.hcl spells the state bucket's name: read it from live/state.hcl",
+        id="bucket-spelt-twice",
     ),
     pytest.param(
         "live/dev/env.hcl",

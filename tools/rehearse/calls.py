@@ -273,10 +273,12 @@ def _sns(call: Call, where: Where) -> Iterator[Request]:
 
 
 FUNCTION = re.compile(r"/functions/([^/]+)")
+# SDK operation names whose IAM action is named otherwise (Service Authorization Reference, AWS Lambda).
+LAMBDA_ACTIONS = {"Invoke": "lambda:InvokeFunction"}
 
 
 def _lambda(call: Call, where: Where) -> Iterator[Request]:
-    action, params = f"lambda:{call.operation}", call.params
+    action, params = LAMBDA_ACTIONS.get(call.operation, f"lambda:{call.operation}"), call.params
     if call.operation in ("GetAccountSettings", "ListFunctions"):  # no resource-level permissions
         yield _req(action, "*", where)
         return
@@ -287,8 +289,14 @@ def _lambda(call: Call, where: Where) -> Iterator[Request]:
     name = params.get("FunctionName") or (m.group(1) if (m := FUNCTION.search(call.path)) else None)
     if not name:
         raise Unmapped(f"{call.name}: no function named")
-    name = name.split(":")[6] if name.startswith("arn:") else name.split(":")[0]
-    yield _req(action, _arn("lambda", where, f"function:{name}"), where)
+    # A name, `name:qualifier`, or a (partial) ARN `...:function:name[:qualifier]`.
+    name, _, embedded = name.split(":function:", 1)[-1].partition(":")
+    qualifier = params.get("Qualifier") or call.query.get("Qualifier") or embedded
+    # A call on a version or alias is authorised on its qualified ARN (AWS Lambda developer guide,
+    # "Fine-tuning the Resources and Conditions sections of policies": actions on a function "can be
+    # restricted to a specific function by function, version, or alias ARN").
+    resource = f"function:{name}:{qualifier}" if qualifier else f"function:{name}"
+    yield _req(action, _arn("lambda", where, resource), where)
     role = params.get("Role")
     if call.operation in ("CreateFunction", "UpdateFunctionConfiguration") and role:
         # Giving the function a role is iam:PassRole on it (IAM user guide, "Granting a user
@@ -303,6 +311,23 @@ def _apigateway(call: Call, where: Where) -> Iterator[Request]:
     if not call.method or not path.startswith(("/apis", "/tags")):
         raise Unmapped(f"{call.name}: unexpected path {call.path!r}")
     yield _req(f"apigateway:{call.method.upper()}", f"arn:aws:apigateway:{where.region}::{path}", where)
+
+
+def _sqs(call: Call, where: Where) -> Iterator[Request]:
+    action, params = f"sqs:{call.operation}", call.params
+    if "QueueUrl" in params:  # https://sqs.REGION.amazonaws.com/ACCOUNT/NAME
+        account, name = urllib.parse.urlsplit(params["QueueUrl"]).path.strip("/").split("/")[-2:]
+        yield _req(action, _arn("sqs", where, name, account=account), where, account)
+    elif "QueueName" in params:
+        yield _req(action, _arn("sqs", where, params["QueueName"]), where)
+        if call.operation == "CreateQueue" and params.get("tags"):
+            # Tagging a queue on creation takes sqs:TagQueue as well (SQS API reference, CreateQueue:
+            # `tags`).
+            yield _req("sqs:TagQueue", _arn("sqs", where, params["QueueName"]), where)
+    elif call.operation == "ListQueues":
+        yield _req(action, "*", where)
+    else:
+        raise Unmapped(f"{call.name}: no queue named")
 
 
 S3_ACTIONS = {
@@ -347,5 +372,6 @@ HANDLERS: dict[str, Callable[[Call, Where], Iterator[Request]]] = {
     "sns": _sns,
     "lambda": _lambda,
     "apigatewayv2": _apigateway,
+    "sqs": _sqs,
     "s3": _s3,
 }

@@ -29,6 +29,7 @@ import botocore.exceptions
 
 from shared import terragrunt as tg
 from tools import emulator
+from tools.lambda_invoke import InvokeProxy
 from tools.rehearse import calls as capture
 from tools.rehearse import iam, rules
 from tools.rehearse.calls import Call
@@ -165,6 +166,7 @@ class Rehearsal:
         self.init_lock = threading.Lock()
         self.ops_lock = threading.Lock()
         self.endpoint = ""
+        self.invoke_endpoint = ""
         self.admins: dict[str, Session] = {}
         self.auditors: dict[str, Session] = {}  # administrators too, for reading only, never judged
         self.clients: dict[tuple[str, str], Any] = {}
@@ -173,6 +175,7 @@ class Rehearsal:
         self.locked: set[str] = set()  # keys the lockout rule has seen created
         self.first_plans: dict[str, int] = {}  # unit -> plan exit code on the empty environment
         self.roles: dict[str, dict[str, Any]] = {}  # role ARN -> its policies, read after github-oidc
+        self.buckets: dict[str, str] = {}  # environment -> its state bucket
 
     # --- the emulator and sessions ---------------------------------------------------------------
 
@@ -516,9 +519,16 @@ class Rehearsal:
                     continue
         return found
 
+    def state_bucket(self, env: str) -> str:
+        """The environment's state bucket, as root.hcl names it (live/state.hcl) for its units."""
+        if env not in self.buckets:
+            unit = self.evaluate(env, CI_ROLES, "apply", self.admins[env])
+            self.buckets[env] = str(unit.value["remote_state"]["config"]["bucket"])
+        return self.buckets[env]
+
     def state_outputs(self, session: Session, env: str, unit: str, made: list[Call]) -> dict[str, Any]:
         s3 = self.client("s3", session.credentials, made)
-        bucket = state_bucket(self.accounts[env])
+        bucket = self.state_bucket(env)
         body = s3.get_object(Bucket=bucket, Key=f"live/{env}/{unit}/terraform.tfstate")["Body"].read()
         return {key: item["value"] for key, item in json.loads(body)["outputs"].items()}
 
@@ -567,7 +577,7 @@ class Rehearsal:
         admin = self.admins[env]
         made: list[Call] = []
         s3 = self.client("s3", admin.credentials, made)
-        bucket = state_bucket(self.accounts[env])
+        bucket = self.state_bucket(env)
         s3.create_bucket(Bucket=bucket)
         s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
         s3.put_bucket_encryption(
@@ -657,6 +667,7 @@ class Rehearsal:
         values = {
             **session.credentials,
             "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ENDPOINT_URL_LAMBDA": self.invoke_endpoint,
             "AWS_REGION": REGION,
             **(extra or {}),
         }
@@ -708,7 +719,12 @@ class Rehearsal:
                 str(lambda_out["version"]),
                 "--canary",
                 "10",
+                # As _deploy.yml runs it, smoke checks on the new version included, without its waits:
+                # a step of 0 s still smokes and polls once (ops/release.py, watch_step).
+                "--smoke",
                 "--interval",
+                "0",
+                "--bake",
                 "0",
                 "--poll",
                 "1",
@@ -756,7 +772,10 @@ class Rehearsal:
         process, endpoint = emulator.start(log=self.workdir / "moto.log")
         self.endpoint = endpoint.replace(emulator.HOST, "localhost")  # path-style S3 works on localhost
         try:
-            yield
+            # moto cannot run an image: Invoke (`ops release --smoke`) runs the app under the runtime client.
+            with InvokeProxy(self.endpoint) as invoke:
+                self.invoke_endpoint = invoke.url
+                yield
         finally:
             process.terminate()
             process.wait(timeout=10)
@@ -921,10 +940,6 @@ def copy_tree(root: Path, dest: Path) -> None:
     ignore = shutil.ignore_patterns(".terragrunt-cache", ".terraform", "tests", "*.tfstate*")
     shutil.copytree(root / "live", dest / "live", ignore=ignore)
     shutil.copytree(root / "modules", dest / "modules", ignore=ignore)
-
-
-def state_bucket(account: str) -> str:
-    return f"lambda-api-tfstate-{account}-{REGION}"
 
 
 def emulator_credentials() -> dict[str, str]:

@@ -77,13 +77,11 @@ run "http_api_to_the_alias" {
   }
 
   assert {
-    condition     = toset([for r in aws_apigatewayv2_route.this : r.route_key]) == toset(["GET /hello", "POST /echo", "GET /health", "GET /openapi.json"])
-    error_message = "Exactly the app's routes must be configured by default."
-  }
-
-  assert {
-    condition     = alltrue([for r in aws_apigatewayv2_route.this : r.target == "integrations/int123"])
-    error_message = "Every route must target the Lambda integration."
+    condition = (
+      aws_apigatewayv2_route.default.route_key == "$default" && aws_apigatewayv2_route.default.target == "integrations/int123" &&
+      length(aws_apigatewayv2_route.protected) == 0 && output.route_keys == tolist(["$default"])
+    )
+    error_message = "Every request must reach the function through the $default route: the app owns its routes, and a new one needs no edit here."
   }
 
   assert {
@@ -115,8 +113,8 @@ run "http_api_to_the_alias" {
   }
 
   assert {
-    condition     = length(aws_apigatewayv2_authorizer.jwt) == 0 && alltrue([for r in aws_apigatewayv2_route.this : r.authorization_type == "NONE"])
-    error_message = "No authorizer, and every route public, unless jwt_authorizer and protected_routes are set."
+    condition     = length(aws_apigatewayv2_authorizer.jwt) == 0 && aws_apigatewayv2_route.default.authorization_type == "NONE"
+    error_message = "No authorizer, and every request public, unless jwt_authorizer and protected_routes are set."
   }
 }
 
@@ -137,7 +135,7 @@ run "stage_logs_and_throttles" {
   }
 
   assert {
-    condition     = aws_apigatewayv2_stage.this.access_log_settings[0].destination_arn == aws_cloudwatch_log_group.access.arn
+    condition     = aws_apigatewayv2_stage.this.access_log_settings[0].destination_arn == module.access_log_group.arn
     error_message = "Access logs must go to the module's log group."
   }
 
@@ -155,25 +153,11 @@ run "stage_logs_and_throttles" {
   }
 
   assert {
-    condition     = aws_cloudwatch_log_group.access.kms_key_id == module.kms[0].key_arn && module.kms[0].alias_name == "alias/api-api-logs"
-    error_message = "Access logs must be encrypted with the module's own key (modules/kms-key: rotating), aliased alias/<name>-api-logs."
-  }
-
-  assert {
-    condition = local.kms_service_statements == [{
-      sid      = "CloudWatchLogsForThisLogGroup"
-      services = ["logs.us-east-1.amazonaws.com"]
-      actions = [
-        "kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",
-        "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey",
-      ]
-      conditions = [{
-        test     = "ArnEquals"
-        variable = "kms:EncryptionContext:aws:logs:arn"
-        values   = ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/apigateway/api"]
-      }]
-    }]
-    error_message = "CloudWatch Logs may use the key for this API's access log group only, with listed actions."
+    condition = (
+      module.access_log_group.name == "/aws/apigateway/api" && output.kms_key_arn == module.access_log_group.kms_key_arn &&
+      module.access_log_group.kms_alias_name == "alias/api-api-logs"
+    )
+    error_message = "Access logs must go to /aws/apigateway/<name>, encrypted with the module's own key (modules/log-group: rotating, CloudWatch Logs for this group only), aliased alias/<name>-api-logs."
   }
 }
 
@@ -186,7 +170,6 @@ run "explicit_cors_and_limits" {
     }
     throttling_burst_limit = 20
     throttling_rate_limit  = 10
-    routes                 = ["GET /hello"]
   }
 
   assert {
@@ -197,11 +180,6 @@ run "explicit_cors_and_limits" {
     )
     error_message = "CORS must use the given origins and expose X-Request-ID."
   }
-
-  assert {
-    condition     = keys(aws_apigatewayv2_route.this) == ["GET /hello"]
-    error_message = "The route list must be an input."
-  }
 }
 
 run "rejects_bad_inputs" {
@@ -210,7 +188,6 @@ run "rejects_bad_inputs" {
   variables {
     # The unqualified function's invoke ARN: API Gateway must invoke the alias.
     lambda_alias_invoke_arn = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:api/invocations"
-    routes                  = ["FETCH /hello"]
     cors = {
       allow_origins     = ["*"]
       allow_credentials = true
@@ -219,7 +196,7 @@ run "rejects_bad_inputs" {
     integration_timeout_ms = 60000
   }
 
-  expect_failures = [var.lambda_alias_invoke_arn, var.routes, var.cors, var.authorizer_id, var.integration_timeout_ms]
+  expect_failures = [var.lambda_alias_invoke_arn, var.cors, var.authorizer_id, var.integration_timeout_ms]
 }
 
 run "custom_domain_with_a_requested_certificate" {
@@ -339,26 +316,25 @@ run "jwt_protects_the_listed_routes_only" {
   }
 
   assert {
-    condition = alltrue([
-      for key in ["GET /hello", "POST /echo"] :
-      aws_apigatewayv2_route.this[key].authorization_type == "JWT" &&
-      aws_apigatewayv2_route.this[key].authorizer_id == "jwt123" &&
-      aws_apigatewayv2_route.this[key].authorization_scopes == toset(["api/read"])
+    condition = keys(aws_apigatewayv2_route.protected) == ["GET /hello", "POST /echo"] && alltrue([
+      for route in aws_apigatewayv2_route.protected :
+      route.authorization_type == "JWT" && route.authorizer_id == "jwt123" &&
+      route.authorization_scopes == toset(["api/read"]) && route.target == "integrations/int123"
     ])
-    error_message = "The protected routes must use the JWT authorizer with the scopes."
+    error_message = "Each protected route key must be a route of its own, to the function, behind the JWT authorizer with the scopes."
   }
 
   assert {
-    condition = alltrue([
-      for key in ["GET /health", "GET /openapi.json"] :
-      aws_apigatewayv2_route.this[key].authorization_type == "NONE" && aws_apigatewayv2_route.this[key].authorizer_id == null
-    ])
-    error_message = "GET /health and GET /openapi.json must stay public."
+    condition     = aws_apigatewayv2_route.default.authorization_type == "NONE" && aws_apigatewayv2_route.default.authorizer_id == null
+    error_message = "Everything else (GET /health and GET /openapi.json among it) must stay public, through $default."
   }
 
   assert {
-    condition     = output.protected_route_keys == tolist(["GET /hello", "POST /echo"]) && output.authorizer_id == "jwt123"
-    error_message = "The outputs must name the authorizer and the protected routes."
+    condition = (
+      output.protected_route_keys == tolist(["GET /hello", "POST /echo"]) && output.authorizer_id == "jwt123" &&
+      output.route_keys == tolist(["$default", "GET /hello", "POST /echo"])
+    )
+    error_message = "The outputs must name the authorizer, the protected routes and every route key."
   }
 }
 
@@ -493,12 +469,37 @@ run "rejects_protecting_health" {
   expect_failures = [var.protected_routes]
 }
 
-run "rejects_protecting_a_route_the_api_does_not_have" {
+run "protects_a_route_this_module_never_heard_of" {
   command = plan
 
   variables {
     jwt_authorizer   = { issuer = "https://issuer.example.com/", audiences = ["client-1"] }
-    protected_routes = ["GET /nowhere"]
+    protected_routes = ["DELETE /orders/{id}"]
+  }
+
+  assert {
+    condition     = keys(aws_apigatewayv2_route.protected) == ["DELETE /orders/{id}"]
+    error_message = "Any route key the app serves may be protected: the module keeps no list of the app's routes."
+  }
+}
+
+run "rejects_a_protected_route_that_is_not_a_route_key" {
+  command = plan
+
+  variables {
+    jwt_authorizer   = { issuer = "https://issuer.example.com/", audiences = ["client-1"] }
+    protected_routes = ["FETCH /hello", "GET hello", "GET /hello?x=1"]
+  }
+
+  expect_failures = [var.protected_routes]
+}
+
+run "rejects_a_protected_route_twice" {
+  command = plan
+
+  variables {
+    jwt_authorizer   = { issuer = "https://issuer.example.com/", audiences = ["client-1"] }
+    protected_routes = ["GET /hello", "GET /hello"]
   }
 
   expect_failures = [var.protected_routes]

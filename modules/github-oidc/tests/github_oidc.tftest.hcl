@@ -82,7 +82,7 @@ run "policies_are_least_privilege" {
 
   assert {
     condition = alltrue(flatten([
-      for doc in [data.aws_iam_policy_document.deploy, data.aws_iam_policy_document.plan, data.aws_iam_policy_document.boundary] : [
+      for doc in [data.aws_iam_policy_document.policy["deploy"], data.aws_iam_policy_document.policy["plan"], data.aws_iam_policy_document.policy["boundary"]] : [
         for s in doc.statement : [for a in s.actions : !strcontains(a, "*")]
       ]
     ]))
@@ -92,7 +92,7 @@ run "policies_are_least_privilege" {
   assert {
     # Only actions AWS cannot scope to a resource may be allowed on "*".
     condition = toset(flatten([
-      for doc in [data.aws_iam_policy_document.deploy, data.aws_iam_policy_document.plan, data.aws_iam_policy_document.boundary] : [
+      for doc in [data.aws_iam_policy_document.policy["deploy"], data.aws_iam_policy_document.policy["plan"], data.aws_iam_policy_document.policy["boundary"]] : [
         for s in doc.statement : s.actions if s.effect == "Allow" && contains(s.resources, "*")
       ]
       ])) == toset([
@@ -108,7 +108,7 @@ run "policies_are_least_privilege" {
 
   assert {
     condition = alltrue(flatten([
-      for s in data.aws_iam_policy_document.plan.statement : [
+      for s in data.aws_iam_policy_document.policy["plan"].statement : [
         for a in s.actions : can(regex("^[a-z0-9-]+:(Describe|Get|List|GET$)", a)) || contains(["logs:FilterLogEvents"], a) || (
           contains(["s3:PutObject", "s3:DeleteObject"], a) && s.resources == toset(["arn:aws:s3:::example-tfstate/lambda-api/*.tflock"])
         ) || (a == "kms:Decrypt")
@@ -119,7 +119,7 @@ run "policies_are_least_privilege" {
 
   assert {
     condition = [
-      for s in data.aws_iam_policy_document.deploy.statement : s.resources if s.sid == "LambdaFunction"
+      for s in data.aws_iam_policy_document.policy["deploy"].statement : s.resources if s.sid == "LambdaFunction"
       ][0] == toset([
         "arn:aws:lambda:us-east-1:123456789012:function:api*",
         "arn:aws:lambda:us-east-1:123456789012:function:api*:*",
@@ -129,21 +129,21 @@ run "policies_are_least_privilege" {
 
   assert {
     condition = [
-      for s in data.aws_iam_policy_document.deploy.statement : s.resources if s.sid == "StateObjectsAndLockfiles"
+      for s in data.aws_iam_policy_document.policy["deploy"].statement : s.resources if s.sid == "StateObjectsAndLockfiles"
     ][0] == toset(["arn:aws:s3:::example-tfstate/lambda-api/*"])
     error_message = "State access must be scoped to the stack's key prefix."
   }
 
   assert {
     condition = one(flatten([
-      for s in data.aws_iam_policy_document.deploy.statement : [for c in s.condition : c.values] if s.sid == "StackRolesWrite"
+      for s in data.aws_iam_policy_document.policy["deploy"].statement : [for c in s.condition : c.values] if s.sid == "StackRolesWrite"
     ])) == "arn:aws:iam::123456789012:policy/api-workload-boundary"
     error_message = "Roles may be created or given policies only with the permissions boundary attached."
   }
 
   assert {
     condition = [
-      for s in data.aws_iam_policy_document.deploy.statement : s.effect if s.sid == "NeverTheCiRolesOrTheBoundary"
+      for s in data.aws_iam_policy_document.policy["deploy"].statement : s.effect if s.sid == "NeverTheCiRolesOrTheBoundary"
     ][0] == "Deny"
     error_message = "The deploy role must be denied changing the CI roles and the boundary."
   }
@@ -154,12 +154,52 @@ run "policies_are_least_privilege" {
   }
 }
 
+run "each_module_says_what_deploying_it_takes" {
+  command = plan
+
+  assert {
+    condition = toset([for s in data.aws_iam_policy_document.policy["deploy"].statement : s.sid]) == toset([
+      "EcrLogin", "EcrPushAndManage",
+      "LambdaFunction", "SmokeTheNewVersion", "PreflightReads", "StackRolesRead", "StackRolesWrite", "PassStackRolesToLambda",
+      "HttpApis", "AccessLogDelivery", "StackLogGroups", "LogsWithoutResourceScope",
+      "StackAlarms", "StackDashboards", "MetricsRead", "QueryDefinitions", "StackTopics",
+      "KmsList", "KmsRead", "KmsUseThroughStackServices",
+      "NeverTheCiRolesOrTheBoundary", "OidcProviderRead", "StateBucket", "StateObjectsAndLockfiles",
+    ])
+    error_message = "The deploy role must get each module's deployer statements (ecr, lambda, api-gateway, log-group, monitoring, kms-key) and its own, nothing else."
+  }
+
+  assert {
+    condition = one([for s in data.aws_iam_policy_document.policy["deploy"].statement : s.resources if s.sid == "StackLogGroups"]) == toset([
+      "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/api*",
+      "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/api*:log-stream:*",
+      "arn:aws:logs:us-east-1:123456789012:log-group:/aws/apigateway/api*",
+      "arn:aws:logs:us-east-1:123456789012:log-group:/aws/apigateway/api*:log-stream:*",
+    ])
+    error_message = "The log groups the deploy role manages must be those the lambda and api-gateway deployers name."
+  }
+
+  assert {
+    condition = [
+      for s in data.aws_iam_policy_document.policy["deploy"].statement : [for c in s.condition : c.values] if s.sid == "KmsUseThroughStackServices"
+      ][0][0] == tolist([
+        "ecr.us-east-1.amazonaws.com", "lambda.us-east-1.amazonaws.com", "logs.us-east-1.amazonaws.com", "sns.us-east-1.amazonaws.com",
+    ])
+    error_message = "Keys may be used only through the services the deployers name."
+  }
+
+  assert {
+    condition     = [for s in data.aws_iam_policy_document.policy["boundary"].statement : s.sid] == ["FunctionLogs", "Traces", "DecryptEnvironment"]
+    error_message = "The boundary must be what the lambda deployer says the execution role needs at most."
+  }
+}
+
 run "the_pipeline_creates_no_keys_and_cannot_assume_stack_roles" {
   command = plan
 
   assert {
     condition = length(setintersection(toset(flatten([
-      for s in data.aws_iam_policy_document.deploy.statement : s.actions if s.effect == "Allow"
+      for s in data.aws_iam_policy_document.policy["deploy"].statement : s.actions if s.effect == "Allow"
       ])), toset([
       "kms:CreateKey", "kms:PutKeyPolicy", "kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias",
       "kms:ScheduleKeyDeletion", "kms:DisableKey", "iam:UpdateAssumeRolePolicy",
@@ -231,14 +271,14 @@ run "stack_key_and_cross_account_images" {
 
   assert {
     condition = [
-      for s in data.aws_iam_policy_document.boundary.statement : s.resources if s.sid == "DecryptEnvironment"
+      for s in data.aws_iam_policy_document.policy["boundary"].statement : s.resources if s.sid == "DecryptEnvironment"
     ][0] == toset([module.stack_key[0].key_arn])
     error_message = "The boundary must allow kms:Decrypt on the stack's key only."
   }
 
   assert {
     condition = [
-      for s in data.aws_iam_policy_document.deploy.statement : s.resources if s.sid == "ImagesFromOtherAccounts"
+      for s in data.aws_iam_policy_document.policy["deploy"].statement : s.resources if s.sid == "ImagesFromOtherAccounts"
     ][0] == toset(["arn:aws:ecr:us-east-1:111111111111:repository/lambda-api-dev"])
     error_message = "The deploy role must read the other account's repository it deploys images from."
   }
@@ -312,7 +352,7 @@ run "custom_domains_only_when_listed" {
 
   assert {
     condition = one([
-      for s in data.aws_iam_policy_document.deploy.statement : s.resources if s.sid == "CustomDomainNamesAndMappings"
+      for s in data.aws_iam_policy_document.policy["deploy"].statement : s.resources if s.sid == "CustomDomainNamesAndMappings"
       ]) == toset([
       "arn:aws:apigateway:us-east-1::/domainnames",
       "arn:aws:apigateway:us-east-1::/domainnames/api.example.com",
@@ -323,14 +363,14 @@ run "custom_domains_only_when_listed" {
 
   assert {
     condition = one([
-      for s in data.aws_iam_policy_document.deploy.statement : [for c in s.condition : c.values if c.variable == "route53:ChangeResourceRecordSetsNormalizedRecordNames"] if s.sid == "CustomDomainRecords"
+      for s in data.aws_iam_policy_document.policy["deploy"].statement : [for c in s.condition : c.values if c.variable == "route53:ChangeResourceRecordSetsNormalizedRecordNames"] if s.sid == "CustomDomainRecords"
     ])[0] == tolist(["api.example.com", "*.api.example.com"])
     error_message = "Route 53 changes must be limited to the domain and names below it."
   }
 
   assert {
     condition = one([
-      for s in data.aws_iam_policy_document.deploy.statement : { for c in s.condition : c.variable => c.values } if s.sid == "CustomDomainCertificateRequests"
+      for s in data.aws_iam_policy_document.policy["deploy"].statement : { for c in s.condition : c.variable => c.values } if s.sid == "CustomDomainCertificateRequests"
       ]) == {
       "acm:DomainNames"      = tolist(["api.example.com"])
       "acm:ValidationMethod" = tolist(["DNS"])
@@ -340,7 +380,7 @@ run "custom_domains_only_when_listed" {
 
   assert {
     condition = alltrue(flatten([
-      for doc in [data.aws_iam_policy_document.deploy, data.aws_iam_policy_document.plan] : [
+      for doc in [data.aws_iam_policy_document.policy["deploy"], data.aws_iam_policy_document.policy["plan"]] : [
         for s in doc.statement : [for a in s.actions : !strcontains(a, "*")]
       ]
     ]))
@@ -349,7 +389,7 @@ run "custom_domains_only_when_listed" {
 
   assert {
     condition = alltrue([
-      for s in data.aws_iam_policy_document.plan.statement : alltrue([
+      for s in data.aws_iam_policy_document.policy["plan"].statement : alltrue([
         for a in s.actions : can(regex("^[a-z0-9-]+:(Describe|Get|List|GET$)", a))
       ]) if s.sid == "CustomDomainsRead"
     ])
@@ -361,7 +401,7 @@ run "no_custom_domain_permissions_by_default" {
   command = apply
 
   assert {
-    condition     = length([for s in data.aws_iam_policy_document.deploy.statement : s if startswith(s.sid, "CustomDomain")]) == 0
+    condition     = length([for s in data.aws_iam_policy_document.policy["deploy"].statement : s if startswith(s.sid, "CustomDomain")]) == 0
     error_message = "Without custom_domain_names the deploy role gets no ACM, domain name or Route 53 permission."
   }
 }

@@ -5,6 +5,9 @@ mock_provider "aws" {
   mock_data "aws_partition" {
     defaults = { partition = "aws" }
   }
+  mock_data "aws_region" {
+    defaults = { name = "us-east-1" }
+  }
   mock_data "aws_iam_policy_document" {
     defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
   }
@@ -20,21 +23,10 @@ mock_provider "aws" {
 }
 
 variables {
-  alias_name  = "api-logs"
-  description = "HTTP API api: access logs"
-  service_statements = [
-    {
-      sid      = "CloudWatchLogsForThisLogGroup"
-      services = ["logs.us-east-1.amazonaws.com"]
-      actions  = ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
-      conditions = [{
-        test     = "ArnEquals"
-        variable = "kms:EncryptionContext:aws:logs:arn"
-        values   = ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/apigateway/api"]
-      }]
-    },
-  ]
-  tags = { Project = "api" }
+  alias_name     = "api-logs"
+  description    = "HTTP API api: access logs"
+  log_group_arns = ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/apigateway/api"]
+  tags           = { Project = "api" }
 }
 
 run "secure_key_with_alias" {
@@ -96,9 +88,12 @@ run "policy_is_account_administration_then_the_services" {
     condition = (
       tolist(data.aws_iam_policy_document.this.statement[1].principals)[0].type == "Service" &&
       tolist(data.aws_iam_policy_document.this.statement[1].principals)[0].identifiers == toset(["logs.us-east-1.amazonaws.com"]) &&
-      data.aws_iam_policy_document.this.statement[1].actions == toset(["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"])
+      data.aws_iam_policy_document.this.statement[1].actions == toset([
+        "kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",
+        "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey",
+      ])
     )
-    error_message = "A service statement must name its service principal and exactly its actions."
+    error_message = "CloudWatch Logs (of the key's region) must get exactly the actions it encrypts log data with."
   }
 
   assert {
@@ -107,7 +102,38 @@ run "policy_is_account_administration_then_the_services" {
       variable = "kms:EncryptionContext:aws:logs:arn"
       values   = tolist(["arn:aws:logs:us-east-1:123456789012:log-group:/aws/apigateway/api"])
     }])
-    error_message = "A service statement's conditions must reach the policy unchanged."
+    error_message = "CloudWatch Logs may use the key for the listed log group only (ArnEquals on the encryption context)."
+  }
+}
+
+run "log_group_patterns_and_alarms" {
+  command = plan
+
+  variables {
+    log_group_arns = [
+      "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/api*",
+      "arn:aws:logs:us-east-1:123456789012:log-group:/aws/apigateway/api*",
+    ]
+    cloudwatch_alarms  = true
+    service_statements = [{ sid = "SnsForTheTopic", services = ["sns.amazonaws.com"], actions = ["kms:Decrypt"] }]
+  }
+
+  assert {
+    condition = (
+      [for s in data.aws_iam_policy_document.this.statement : s.sid] == ["AccountAdministration", "CloudWatchLogsForTheseLogGroups", "CloudWatchAlarmsPublishEncrypted", "SnsForTheTopic"] &&
+      tolist(data.aws_iam_policy_document.this.statement[1].condition)[0].test == "ArnLike" &&
+      tolist(data.aws_iam_policy_document.this.statement[1].condition)[0].values == tolist(var.log_group_arns)
+    )
+    error_message = "Patterns of log groups must be matched with ArnLike, then the alarms statement, then the caller's own statements."
+  }
+
+  assert {
+    condition = (
+      tolist(data.aws_iam_policy_document.this.statement[2].principals)[0].identifiers == toset(["cloudwatch.amazonaws.com"]) &&
+      data.aws_iam_policy_document.this.statement[2].actions == toset(["kms:Decrypt", "kms:GenerateDataKey"]) &&
+      length(data.aws_iam_policy_document.this.statement[2].condition) == 0
+    )
+    error_message = "CloudWatch alarms must get kms:Decrypt and kms:GenerateDataKey, no more, to publish to the encrypted topic."
   }
 }
 
@@ -115,15 +141,14 @@ run "statement_without_conditions" {
   command = plan
 
   variables {
-    service_statements = [
-      { sid = "CloudWatchAlarmsPublishEncrypted", services = ["cloudwatch.amazonaws.com"], actions = ["kms:Decrypt", "kms:GenerateDataKey"] },
-    ]
+    log_group_arns     = []
+    service_statements = [{ sid = "SnsForTheTopic", services = ["sns.amazonaws.com"], actions = ["kms:Decrypt"] }]
   }
 
   assert {
     condition = (
       length(data.aws_iam_policy_document.this.statement) == 2 &&
-      data.aws_iam_policy_document.this.statement[1].sid == "CloudWatchAlarmsPublishEncrypted" &&
+      data.aws_iam_policy_document.this.statement[1].sid == "SnsForTheTopic" &&
       length(data.aws_iam_policy_document.this.statement[1].condition) == 0
     )
     error_message = "A statement without conditions must have none."
@@ -134,7 +159,7 @@ run "account_administration_alone" {
   command = plan
 
   variables {
-    service_statements = []
+    log_group_arns = []
   }
 
   assert {
@@ -148,14 +173,15 @@ run "rejects_bad_inputs" {
   command = plan
 
   variables {
-    alias_name  = "alias/api-logs"
-    description = " "
+    alias_name     = "alias/api-logs"
+    description    = " "
+    log_group_arns = ["arn:aws:logs:us-east-1:123456789012:/aws/lambda/api"]
     service_statements = [
-      { sid = "AccountAdministration", services = ["cloudwatch.amazonaws.com"], actions = ["kms:Decrypt"] },
+      { sid = "CloudWatchLogsAgain", services = ["logs.us-east-1.amazonaws.com"], actions = ["kms:Decrypt"] },
     ]
   }
 
-  expect_failures = [var.alias_name, var.description, var.service_statements]
+  expect_failures = [var.alias_name, var.description, var.log_group_arns, var.service_statements]
 }
 
 run "rejects_wildcard_actions" {

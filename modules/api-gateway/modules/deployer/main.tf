@@ -1,0 +1,99 @@
+# What the CI roles need for this module (modules/github-oidc builds its policies from it): the deploy
+# role creates the HTTP API, its routes, stage and access-log delivery, and, for the custom domains
+# listed, their certificates, domain names, mappings and DNS records; the plan role reads them. Data
+# only, no provider: the administrator's apply of github-oidc reads it before the stack exists.
+
+variable "scope" {
+  description = "The stack: name_prefix of its resources, account_id, region, partition; domain_names, the API's custom domain names (empty: no ACM, domain name or Route 53 permission)."
+  type        = object({ name_prefix = string, account_id = string, region = string, partition = string, domain_names = optional(list(string), []) })
+}
+
+locals {
+  apigateway = "arn:${var.scope.partition}:apigateway:${var.scope.region}::"
+  # HTTP API paths only. API ids are generated, so APIs cannot be scoped by name.
+  apis    = ["${local.apigateway}/apis", "${local.apigateway}/apis/*", "${local.apigateway}/tags/*"]
+  methods = ["apigateway:DELETE", "apigateway:GET", "apigateway:PATCH", "apigateway:POST", "apigateway:PUT"]
+
+  domains      = var.scope.domain_names
+  certificates = "arn:${var.scope.partition}:acm:${var.scope.region}:${var.scope.account_id}:certificate/*"
+  zones        = "arn:${var.scope.partition}:route53:::hostedzone/*"
+  domain_paths = flatten([for name in local.domains : ["${local.apigateway}/domainnames/${name}", "${local.apigateway}/domainnames/${name}/*"]])
+}
+
+output "log_groups" {
+  description = "Names (patterns) of the log groups the module creates (modules/log-group's deployer statements and the stack key's policy cover them)."
+  value       = ["/aws/apigateway/${var.scope.name_prefix}*"]
+}
+
+output "statements" {
+  description = "IAM statements by role (deploy, plan); kms_services, the services that use the stack's key on the deployer's behalf."
+  value = {
+    deploy = concat([
+      { sid = "HttpApis", actions = local.methods, resources = local.apis },
+      {
+        # Access-log delivery to CloudWatch Logs has no resource-level permissions (API Gateway
+        # developer guide, "Configure logging for HTTP APIs": the permissions it needs).
+        sid = "AccessLogDelivery"
+        actions = [
+          "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:DescribeResourcePolicies", "logs:GetLogDelivery",
+          "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:UpdateLogDelivery",
+        ]
+        resources = ["*"]
+      },
+      ], [for statement in [
+        # ACM certificate ids are generated, so certificates cannot be scoped by name; a request is
+        # limited to the listed names and DNS validation instead. Route 53 changes are limited to records
+        # of the listed names (the alias) and below them (the certificate's _<token>.<name> record).
+        {
+          sid       = "CustomDomainCertificateRequests"
+          actions   = ["acm:RequestCertificate"]
+          resources = ["*"] # RequestCertificate has no resource type; the conditions scope it
+          conditions = [
+            { test = "ForAllValues:StringEquals", variable = "acm:DomainNames", values = local.domains },
+            { test = "StringEquals", variable = "acm:ValidationMethod", values = ["DNS"] },
+          ]
+        },
+        {
+          sid = "CustomDomainCertificates"
+          actions = [
+            "acm:AddTagsToCertificate", "acm:DeleteCertificate", "acm:DescribeCertificate",
+            "acm:ListTagsForCertificate", "acm:RemoveTagsFromCertificate",
+          ]
+          resources = [local.certificates]
+        },
+        {
+          sid       = "CustomDomainNamesAndMappings"
+          actions   = local.methods
+          resources = concat(["${local.apigateway}/domainnames"], local.domain_paths)
+        },
+        {
+          sid       = "CustomDomainRecords"
+          actions   = ["route53:ChangeResourceRecordSets"]
+          resources = [local.zones]
+          conditions = [{
+            test     = "ForAllValues:StringLike"
+            variable = "route53:ChangeResourceRecordSetsNormalizedRecordNames"
+            values   = flatten([for name in local.domains : [name, "*.${name}"]])
+          }]
+        },
+        {
+          sid       = "CustomDomainRecordsRead"
+          actions   = ["route53:GetChange", "route53:GetHostedZone", "route53:ListResourceRecordSets"]
+          resources = [local.zones, "arn:${var.scope.partition}:route53:::change/*"]
+        },
+    ] : statement if length(local.domains) > 0])
+    plan = concat([
+      { sid = "HttpApisRead", actions = ["apigateway:GET"], resources = local.apis },
+      ], length(local.domains) == 0 ? [] : [
+      {
+        sid = "CustomDomainsRead"
+        actions = [
+          "acm:DescribeCertificate", "acm:ListTagsForCertificate", "apigateway:GET", "route53:GetHostedZone",
+          "route53:ListResourceRecordSets",
+        ]
+        resources = concat([local.certificates], local.domain_paths, [local.zones])
+      },
+    ])
+    kms_services = []
+  }
+}
