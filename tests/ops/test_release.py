@@ -461,7 +461,7 @@ def test_a_protected_deployment_is_smoked_with_the_tokens_claims_in_the_event(
     # of a healthy version fails. Without a token it must not pass the protected route.
     fn = Lambda(PROTECTED_ROUTES="GET /hello")
     monkeypatch.setenv("SMOKE_TOKEN", local_token("https://issuer.example.com", "lambda-api", "smoke-bot"))
-    run = Release(fn, "3", [], bake=0, full_smoke=True)
+    run = Release(fn, "3", [], bake=0)
     run.clock.at(0, lambda: put_app_metrics(fn.name, "3", requests=10, errors=0))
     assert run() == 0, run.out
     assert "auth-missing" in run.out
@@ -471,7 +471,7 @@ def test_a_protected_deployment_is_smoked_with_the_tokens_claims_in_the_event(
     assert ("/hello", 401) in hello
 
     monkeypatch.delenv("SMOKE_TOKEN")
-    unauthorised = Release(fn, "2", [], bake=0, full_smoke=True)
+    unauthorised = Release(fn, "2", [], bake=0)
     assert unauthorised() == 1
     assert "smoke failed: " in unauthorised.out
     assert "hello" in unauthorised.out
