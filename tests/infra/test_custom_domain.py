@@ -22,10 +22,7 @@ Emulator gaps, and what the test does about each (tools/moto_server.py fills in 
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +31,7 @@ from typing import Any
 import pytest
 
 from shared.events import http_event
-from tests.infra.conftest import ROOT
+from tests.conftest import handle_in_new_interpreter
 from tests.infra.example_stack import Example, applied, gone
 from tools import emulator
 
@@ -163,15 +160,6 @@ def test_the_jwt_authorizer_protects_the_listed_routes_only(stack: Stack) -> Non
     }
 
 
-SERVE = """
-import json, sys
-from app.handler import handler
-from shared.events import LambdaContext
-for event in json.load(sys.stdin):
-    print(json.dumps(handler(event, LambdaContext())["statusCode"]), file=sys.stderr)
-"""
-
-
 def test_the_function_gets_the_same_values_and_serves_both_doors(stack: Stack) -> None:
     """The mapping key and protected routes reach the app from the same example variables."""
     environment = stack.client("lambda").get_function_configuration(FunctionName=NAME)["Environment"]
@@ -190,17 +178,8 @@ def test_the_function_gets_the_same_values_and_serves_both_doors(stack: Stack) -
             "GET", "/hello", domain_name=stack.outputs["api_url"][8:], route_key="GET /hello", claims=claims
         ),
     ]
-    completed = subprocess.run(
-        [sys.executable, "-c", SERVE],
-        input=json.dumps(events),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-        env={**os.environ, **variables, "AWS_LAMBDA_FUNCTION_NAME": NAME},
-        check=True,
-    )
-    assert [int(line) for line in completed.stderr.split()] == [200, 200, 401, 200]
+    results, _ = handle_in_new_interpreter(events, {**variables, "AWS_LAMBDA_FUNCTION_NAME": NAME})
+    assert [result["statusCode"] for result in results] == [200, 200, 401, 200]
 
 
 def test_ops_smoke_with_a_token_passes_through_the_local_stack_gateway(
