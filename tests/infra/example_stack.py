@@ -12,7 +12,7 @@ import subprocess
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -33,6 +33,19 @@ class Example:
     name: str  # the example's default name: its function, repository, API, ...
     outputs: dict[str, Any] = field(default_factory=dict)
     destroyed: bool = False
+
+    @classmethod
+    def on_emulator(
+        cls, workspace: Path, example: str, name: str, tf_env: dict[str, str], endpoint: str, terraform: str
+    ) -> Self:
+        """examples/<example> in the initialised workspace, its AWS calls sent to the emulator."""
+        return cls(
+            workdir=workspace / "examples" / example,
+            env=emulator.aws_env(endpoint, tf_env),
+            endpoint=endpoint,
+            terraform=terraform,
+            name=name,
+        )
 
     def tf(self, *args: str, variables: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         flags = [f"-var={key}={value}" for key, value in (variables or {}).items()]

@@ -75,13 +75,7 @@ class Stack(Example):
 def stack(
     tf_workspace: Path, tf_env: dict[str, str], moto_endpoint: str, terraform_bin: str
 ) -> Iterator[Stack]:
-    example = Stack(
-        workdir=tf_workspace / "examples" / "custom-domain",
-        env=emulator.aws_env(moto_endpoint, tf_env),
-        endpoint=moto_endpoint,
-        terraform=terraform_bin,
-        name=NAME,
-    )
+    example = Stack.on_emulator(tf_workspace, "custom-domain", NAME, tf_env, moto_endpoint, terraform_bin)
     zone = example.client("route53").create_hosted_zone(Name=ZONE, CallerReference=f"{NAME}-tests")
     example.zone_id = zone["HostedZone"]["Id"].split("/")[-1]
     yield from applied(example)

@@ -85,13 +85,7 @@ def declared_resource_types() -> set[str]:
 def stack(
     tf_workspace: Path, tf_env: dict[str, str], moto_endpoint: str, terraform_bin: str
 ) -> Iterator[Stack]:
-    example = Stack(
-        workdir=tf_workspace / "examples" / "complete",
-        env=emulator.aws_env(moto_endpoint, tf_env),
-        endpoint=moto_endpoint,
-        terraform=terraform_bin,
-        name=NAME,
-    )
+    example = Stack.on_emulator(tf_workspace, "complete", NAME, tf_env, moto_endpoint, terraform_bin)
     # Applied with the defaults alone; later tests may have added the alarm email.
     yield from applied(example, destroy_variables=WITH_EMAIL)
 
