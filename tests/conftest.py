@@ -186,3 +186,33 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server = serve(["-m", "app"], tmp_path_factory.mktemp("app") / "app.log")
     yield server
     stop(server)
+
+
+_HANDLE = """
+import json, sys
+from app.handler import handler
+from shared.events import LambdaContext
+for event in json.load(sys.stdin):
+    print("RESULT " + json.dumps(handler(event, LambdaContext())), file=sys.stderr)
+"""
+
+
+def handle_in_new_interpreter(
+    events: list[dict[str, Any]], env: dict[str, str]
+) -> tuple[list[dict[str, Any]], str]:
+    """Each event through `app.handler.handler` in one new interpreter, as in a new execution
+    environment: the handler reads its settings (`env`, over this process's) at import. The results,
+    and what the handler wrote to stdout (its log lines)."""
+    completed = subprocess.run(
+        [sys.executable, "-c", _HANDLE],
+        input=json.dumps(events),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        check=True,
+    )
+    results = [json.loads(line[7:]) for line in completed.stderr.splitlines() if line.startswith("RESULT ")]
+    assert len(results) == len(events), completed.stderr
+    return results, completed.stdout

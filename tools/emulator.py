@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 HOST = "127.0.0.1"
 REGION = "us-east-1"
@@ -54,6 +55,19 @@ def aws_env(endpoint: str, base: dict[str, str] | None = None) -> dict[str, str]
     for name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
         env.pop(name, None)
     return env
+
+
+def client(endpoint: str, service: str) -> Any:
+    """A boto3 client of the emulator, with the dummy credentials moto accepts."""
+    import boto3  # a dev dependency; the local stack and the tests need it, the CLI does not
+
+    return boto3.client(  # type: ignore[call-overload]  # service names are checked by boto3 at run time
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106 - moto accepts any credentials
+    )
 
 
 # Generous: moto imports for seconds, more on a busy machine; an answer ends the wait at once.

@@ -236,20 +236,8 @@ class Stack:
         return did_something
 
 
-def _client(endpoint: str, service: str) -> Any:
-    import boto3  # a dev dependency; only `up` needs it
-
-    return boto3.client(  # type: ignore[call-overload]  # service names are checked by boto3 at run time
-        service,
-        endpoint_url=endpoint,
-        region_name=emulator.REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",  # noqa: S106 - moto accepts any credentials
-    )
-
-
 def _ensure_zone(endpoint: str, name: str) -> None:
-    route53 = _client(endpoint, "route53")
+    route53 = emulator.client(endpoint, "route53")
     zones = route53.list_hosted_zones_by_name(DNSName=name)["HostedZones"]
     if not [zone for zone in zones if zone["Name"] == f"{name}."]:
         route53.create_hosted_zone(Name=name, CallerReference=f"tools.stack-{name}")
@@ -262,12 +250,12 @@ def gateway_settings(
     and (with a custom domain or protected routes) the mapping key and the JWT authorizer's settings,
     all read back from the emulator; plus what the report says about them."""
     function_name = str(outputs["function_name"])
-    config = _client(endpoint, "lambda").get_function_configuration(FunctionName=function_name)
+    config = emulator.client(endpoint, "lambda").get_function_configuration(FunctionName=function_name)
     environment = {
         **config.get("Environment", {}).get("Variables", {}),
         "AWS_LAMBDA_FUNCTION_NAME": function_name,
     }
-    api_gw = _client(endpoint, "apigatewayv2")
+    api_gw = emulator.client(endpoint, "apigatewayv2")
     arguments: list[str] = []
     front_door: dict[str, Any] = {}
     domain_url = outputs.get("custom_domain_url")

@@ -12,11 +12,7 @@ configured cases run in a fresh interpreter with the environment the lambda modu
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,22 +21,13 @@ from starlette.requests import Request
 from app import auth
 from app.handler import handler
 from shared.events import LambdaContext, http_event
+from tests.conftest import handle_in_new_interpreter
 
-ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = "api.example.com"
 CONFIGURED = {"BASE_PATH": "v1", "PROTECTED_ROUTES": "GET /hello"}
 CLAIMS = {"sub": "user-123", "iss": "https://issuer.example.com/", "aud": "lambda-api", "scope": "read"}
 # What a client sent in its Authorization header: it must never reach a log line.
 TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c2VyLTEyMyJ9.c2VjcmV0LXNpZ25hdHVyZQ"  # noqa: S105 - a made-up token
-
-INVOKE = """
-import json, sys
-from app.handler import handler
-from shared.events import LambdaContext
-for event in json.load(sys.stdin):
-    result = handler(event, LambdaContext())
-    print("RESULT " + json.dumps(result), file=sys.stderr)
-"""
 
 
 @dataclass
@@ -57,19 +44,9 @@ def answer(result: dict[str, Any]) -> Answer:
 
 def invoke(events: list[dict[str, Any]], env: dict[str, str]) -> tuple[list[Answer], list[dict[str, Any]]]:
     """Each event through `app.handler.handler` in one new execution environment; answers and log lines."""
-    completed = subprocess.run(
-        [sys.executable, "-c", INVOKE],
-        input=json.dumps(events),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-        env={**os.environ, "AWS_LAMBDA_FUNCTION_NAME": "lambda-api-test", "LOG_FORMAT": "json", **env},
-        check=True,
-    )
-    results = [json.loads(line[7:]) for line in completed.stderr.splitlines() if line.startswith("RESULT ")]
-    assert len(results) == len(events), completed.stderr
-    lines = [json.loads(line) for line in completed.stdout.splitlines()]
+    env = {"AWS_LAMBDA_FUNCTION_NAME": "lambda-api-test", "LOG_FORMAT": "json", **env}
+    results, stdout = handle_in_new_interpreter(events, env)
+    lines = [json.loads(line) for line in stdout.splitlines()]
     return [answer(result) for result in results], lines
 
 

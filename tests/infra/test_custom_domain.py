@@ -22,21 +22,17 @@ Emulator gaps, and what the test does about each (tools/moto_server.py fills in 
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.exceptions import ClientError
 
 from shared.events import http_event
-from tests.infra.conftest import ROOT, run
+from tests.conftest import handle_in_new_interpreter
+from tests.infra.example_stack import Example, applied, gone
 from tools import emulator
 
 pytestmark = [pytest.mark.emulator, pytest.mark.terraform]
@@ -61,26 +57,8 @@ OFF_BY_DEFAULT_TYPES = {
 
 
 @dataclass
-class Stack:
-    workdir: Path
-    env: dict[str, str]
-    endpoint: str
-    terraform: str
+class Stack(Example):
     zone_id: str = ""
-    outputs: dict[str, Any] = field(default_factory=dict)
-    destroyed: bool = False
-
-    def tf(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return run([self.terraform, *args, "-no-color"], self.workdir, self.env)
-
-    def client(self, service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=self.endpoint,
-            region_name=REGION,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",  # noqa: S106 - moto accepts any credentials
-        )
 
     def resource_types(self) -> set[str]:
         """Types of the managed resources in the state (`state list`: no provider schema to load)."""
@@ -97,22 +75,11 @@ class Stack:
 def stack(
     tf_workspace: Path, tf_env: dict[str, str], moto_endpoint: str, terraform_bin: str
 ) -> Iterator[Stack]:
-    applied = Stack(
-        workdir=tf_workspace / "examples" / "custom-domain",
-        env=emulator.aws_env(moto_endpoint, tf_env),
-        endpoint=moto_endpoint,
-        terraform=terraform_bin,
-    )
-    zone = applied.client("route53").create_hosted_zone(Name=ZONE, CallerReference=f"{NAME}-tests")
-    applied.zone_id = zone["HostedZone"]["Id"].split("/")[-1]
-    result = applied.tf("apply", "-auto-approve", "-input=false")
-    assert result.returncode == 0, result.stdout[-5000:]
-    output = applied.tf("output", "-json")
-    applied.outputs = {key: value["value"] for key, value in json.loads(output.stdout).items()}
-    yield applied
-    if not applied.destroyed:  # a failed test must not leave the stack in the shared emulator
-        applied.tf("destroy", "-auto-approve", "-input=false")
-    applied.client("route53").delete_hosted_zone(Id=applied.zone_id)
+    example = Stack.on_emulator(tf_workspace, "custom-domain", NAME, tf_env, moto_endpoint, terraform_bin)
+    zone = example.client("route53").create_hosted_zone(Name=ZONE, CallerReference=f"{NAME}-tests")
+    example.zone_id = zone["HostedZone"]["Id"].split("/")[-1]
+    yield from applied(example)
+    example.client("route53").delete_hosted_zone(Id=example.zone_id)
 
 
 def test_outputs_name_both_urls(stack: Stack) -> None:
@@ -187,15 +154,6 @@ def test_the_jwt_authorizer_protects_the_listed_routes_only(stack: Stack) -> Non
     }
 
 
-SERVE = """
-import json, sys
-from app.handler import handler
-from shared.events import LambdaContext
-for event in json.load(sys.stdin):
-    print(json.dumps(handler(event, LambdaContext())["statusCode"]), file=sys.stderr)
-"""
-
-
 def test_the_function_gets_the_same_values_and_serves_both_doors(stack: Stack) -> None:
     """The mapping key and protected routes reach the app from the same example variables."""
     environment = stack.client("lambda").get_function_configuration(FunctionName=NAME)["Environment"]
@@ -214,17 +172,8 @@ def test_the_function_gets_the_same_values_and_serves_both_doors(stack: Stack) -
             "GET", "/hello", domain_name=stack.outputs["api_url"][8:], route_key="GET /hello", claims=claims
         ),
     ]
-    completed = subprocess.run(
-        [sys.executable, "-c", SERVE],
-        input=json.dumps(events),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-        env={**os.environ, **variables, "AWS_LAMBDA_FUNCTION_NAME": NAME},
-        check=True,
-    )
-    assert [int(line) for line in completed.stderr.split()] == [200, 200, 401, 200]
+    results, _ = handle_in_new_interpreter(events, {**variables, "AWS_LAMBDA_FUNCTION_NAME": NAME})
+    assert [result["statusCode"] for result in results] == [200, 200, 401, 200]
 
 
 def test_ops_smoke_with_a_token_passes_through_the_local_stack_gateway(
@@ -260,45 +209,18 @@ def test_every_type_left_off_by_default_is_created(stack: Stack) -> None:
 
 
 def test_second_plan_shows_no_changes_but_the_named_moto_gap(stack: Stack) -> None:
-    result = stack.tf("plan", "-detailed-exitcode", "-input=false", "-out=again.tfplan")
-    assert result.returncode in (0, 2), result.stdout[-5000:]
-    shown = stack.tf("show", "-json", "again.tfplan")
-    changes = [
-        change
-        for change in json.loads(shown.stdout).get("resource_changes", [])
-        if change["change"]["actions"] not in (["no-op"], ["read"])
-    ]
-    if not changes:
-        return
-    # moto's LoggingConfig gap (see test_emulator.py), and nothing else.
-    config = stack.client("lambda").get_function_configuration(FunctionName=NAME)
-    assert not config.get("LoggingConfig"), "moto now keeps LoggingConfig: drop this tolerance"
-    assert [(c["address"], c["change"]["actions"]) for c in changes] == [
-        ("module.lambda.aws_lambda_function.this", ["update"])
-    ], json.dumps(changes, indent=1)[:4000]
-    before, after = changes[0]["change"]["before"], changes[0]["change"]["after"]
-    assert {key for key in after if after[key] != before.get(key)} == {"logging_config"}
-
-
-def _gone(call: Any, *codes: str) -> bool:
-    try:
-        call()
-    except ClientError as error:
-        return error.response["Error"]["Code"] in codes
-    return False
+    stack.assert_only_the_logging_config_gap(stack.pending_changes("again.tfplan"))
 
 
 def test_destroy_leaves_nothing(stack: Stack) -> None:
-    result = stack.tf("destroy", "-auto-approve", "-input=false")
-    assert result.returncode == 0, result.stdout[-5000:]
-    stack.destroyed = True
+    stack.destroy()
     assert stack.resource_types() == set()
     assert set(stack.records()) == {(f"{ZONE}.", "NS"), (f"{ZONE}.", "SOA")}, "records left in the zone"
     acm = stack.client("acm")
-    assert _gone(
+    assert gone(
         lambda: acm.describe_certificate(CertificateArn=stack.outputs["certificate_arn"]),
         "ResourceNotFoundException",
     )
     api_gw = stack.client("apigatewayv2")
-    assert _gone(lambda: api_gw.get_domain_name(DomainName=DOMAIN), "NotFoundException")
+    assert gone(lambda: api_gw.get_domain_name(DomainName=DOMAIN), "NotFoundException")
     assert not [api for api in api_gw.get_apis()["Items"] if api["Name"] == NAME]

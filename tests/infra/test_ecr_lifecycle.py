@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from typing import Any
 
-import boto3
 import pytest
 
-from tests.infra.conftest import ROOT
+from tests.infra.conftest import ROOT, run
 from tests.infra.ecr_lifecycle import Image, expired, matches
+from tools import emulator
 
 NAME = "lifecycle-check"
 # The policy before released images were kept: the newest 30 tagged images, untagged after 14 days.
@@ -45,7 +44,7 @@ COUNT_ONLY = {
 
 @pytest.fixture(scope="module")
 def policy(
-    tf_env: dict[str, str], moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory
+    tf_env: dict[str, str], moto_endpoint: str, terraform_bin: str, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Any]:
     """The module applied to the emulator with its defaults, and its lifecycle policy read back."""
     module = tmp_path_factory.mktemp("ecr") / "ecr"
@@ -54,30 +53,11 @@ def policy(
         'provider "aws" {\n  region = "us-east-1"\n  skip_credentials_validation = true\n'
         "  skip_metadata_api_check = true\n}\n"
     )
-    env = {
-        **tf_env,
-        "AWS_ENDPOINT_URL": moto_endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": "us-east-1",
-    }
+    env = emulator.aws_env(moto_endpoint, tf_env)
     for argv in (["init", "-input=false"], ["apply", "-input=false", "-auto-approve", f"-var=name={NAME}"]):
-        done = subprocess.run(
-            ["terraform", *argv, "-no-color"],
-            cwd=module,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-    ecr = boto3.client(
-        "ecr",
-        endpoint_url=moto_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",  # noqa: S106
-    )
+        done = run([terraform_bin, *argv, "-no-color"], module, env)
+        assert done.returncode == 0, done.stdout
+    ecr = emulator.client(moto_endpoint, "ecr")
     return dict(json.loads(ecr.get_lifecycle_policy(repositoryName=NAME)["lifecyclePolicyText"]))
 
 

@@ -25,15 +25,14 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.exceptions import ClientError
 
 from tests.infra.conftest import ROOT, run
+from tests.infra.example_stack import Example, applied, changes_of, gone
 from tests.infra.test_custom_domain import OFF_BY_DEFAULT_TYPES
 from tools import emulator
 
@@ -49,13 +48,7 @@ MOTO_GAPS = {"aws_cloudwatch_query_definition": "moto has no Logs PutQueryDefini
 
 
 @dataclass
-class Stack:
-    workdir: Path
-    env: dict[str, str]
-    endpoint: str
-    terraform: str
-    outputs: dict[str, Any] = field(default_factory=dict)
-    destroyed: bool = False
+class Stack(Example):
     email_apply: subprocess.CompletedProcess[str] | None = None
 
     def with_alarm_email(self) -> subprocess.CompletedProcess[str]:
@@ -64,27 +57,12 @@ class Stack:
         Tests that need this state call it themselves, so each also runs alone (`-k`).
         """
         if self.email_apply is None:
-            self.email_apply = self.tf(
-                "apply", "-auto-approve", "-input=false", "-no-color", variables=WITH_EMAIL
-            )
+            self.email_apply = self.tf("apply", "-auto-approve", "-input=false", variables=WITH_EMAIL)
         return self.email_apply
-
-    def tf(self, *args: str, variables: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        flags = [f"-var={key}={value}" for key, value in (variables or {}).items()]
-        return run([self.terraform, *args, *flags], self.workdir, self.env)
-
-    def client(self, service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=self.endpoint,
-            region_name=REGION,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",  # noqa: S106 - moto accepts any credentials
-        )
 
     def resources(self) -> list[dict[str, Any]]:
         """Every managed resource in the current state, from `terraform show -json`."""
-        result = run([self.terraform, "show", "-json", "-no-color"], self.workdir, self.env)
+        result = self.tf("show", "-json")
         assert result.returncode == 0, result.stdout
         values = json.loads(result.stdout).get("values") or {}
         found: list[dict[str, Any]] = []
@@ -107,26 +85,9 @@ def declared_resource_types() -> set[str]:
 def stack(
     tf_workspace: Path, tf_env: dict[str, str], moto_endpoint: str, terraform_bin: str
 ) -> Iterator[Stack]:
-    applied = Stack(
-        workdir=tf_workspace / "examples" / "complete",
-        env=emulator.aws_env(moto_endpoint, tf_env),
-        endpoint=moto_endpoint,
-        terraform=terraform_bin,
-    )
-    # Defaults alone: no variables.
-    result = applied.tf("apply", "-auto-approve", "-input=false", "-no-color")
-    assert result.returncode == 0, result.stdout[-5000:]
-    output = applied.tf("output", "-json", "-no-color")
-    applied.outputs = {key: value["value"] for key, value in json.loads(output.stdout).items()}
-    yield applied
-    if not applied.destroyed:  # a failed test must not leave the stack in the shared emulator
-        applied.tf(
-            "destroy",
-            "-auto-approve",
-            "-input=false",
-            "-no-color",
-            variables=WITH_EMAIL,
-        )
+    example = Stack.on_emulator(tf_workspace, "complete", NAME, tf_env, moto_endpoint, terraform_bin)
+    # Applied with the defaults alone; later tests may have added the alarm email.
+    yield from applied(example, destroy_variables=WITH_EMAIL)
 
 
 def test_outputs_users_need(stack: Stack) -> None:
@@ -462,52 +423,13 @@ def test_every_module_resource_type_was_created(stack: Stack) -> None:
 
 
 def _pending_changes(stack: Stack, name: str) -> list[dict[str, Any]]:
-    """Resource changes of `terraform plan -detailed-exitcode` (same variables as the last apply)."""
+    """The plan's resource changes, with the same variables as the last apply."""
     assert stack.with_alarm_email().returncode == 0
-    variables = WITH_EMAIL
-    result = stack.tf(
-        "plan", "-detailed-exitcode", "-input=false", "-no-color", f"-out={name}", variables=variables
-    )
-    assert result.returncode in (0, 2), result.stdout[-5000:]
-    if result.returncode == 0:
-        return []
-    shown = run([stack.terraform, "show", "-json", name], stack.workdir, stack.env)
-    changes = json.loads(shown.stdout).get("resource_changes", [])
-    return [change for change in changes if change["change"]["actions"] not in (["no-op"], ["read"])]
-
-
-def _any_true(value: Any) -> bool:
-    """after_unknown mirrors the value's shape, with true where a value is unknown."""
-    if isinstance(value, dict):
-        return any(_any_true(item) for item in value.values())
-    if isinstance(value, list):
-        return any(_any_true(item) for item in value)
-    return value is True
-
-
-def assert_only_the_logging_config_gap(stack: Stack, changes: list[dict[str, Any]]) -> None:
-    """No changes, or exactly moto's LoggingConfig gap: the function wants logging_config back."""
-    if not changes:
-        return
-    config = stack.client("lambda").get_function_configuration(FunctionName=NAME)
-    assert not config.get("LoggingConfig"), "moto now keeps LoggingConfig: drop this tolerance"
-    assert [(c["address"], c["change"]["actions"]) for c in changes] == [
-        ("module.lambda.aws_lambda_function.this", ["update"])
-    ], json.dumps(changes, indent=1)[:4000]
-    before, after = changes[0]["change"]["before"], changes[0]["change"]["after"]
-    differing = {key for key in after if after[key] != before.get(key)}
-    assert differing == {"logging_config"}, differing
-    assert before["logging_config"] == []
-    assert after["logging_config"][0]["log_format"] == "JSON"
-    # Known only after the update: the version it publishes, and what derives from it.
-    unknown = {key for key, value in changes[0]["change"]["after_unknown"].items() if _any_true(value)}
-    assert unknown <= {"version", "qualified_arn", "qualified_invoke_arn", "last_modified", "code_sha256"}, (
-        unknown
-    )
+    return stack.pending_changes(name, variables=WITH_EMAIL)
 
 
 def test_second_plan_shows_no_changes_but_the_named_moto_gap(stack: Stack) -> None:
-    assert_only_the_logging_config_gap(stack, _pending_changes(stack, "idempotency.tfplan"))
+    stack.assert_only_the_logging_config_gap(_pending_changes(stack, "idempotency.tfplan"))
 
 
 def test_alias_moved_by_the_pipeline_is_left_alone(stack: Stack) -> None:
@@ -529,7 +451,7 @@ def test_alias_moved_by_the_pipeline_is_left_alone(stack: Stack) -> None:
         RoutingConfig={"AdditionalVersionWeights": {canary: 0.1}},
     )
 
-    assert_only_the_logging_config_gap(stack, _pending_changes(stack, "alias.tfplan"))
+    stack.assert_only_the_logging_config_gap(_pending_changes(stack, "alias.tfplan"))
     alias = client.get_alias(FunctionName=NAME, Name="live")
     assert alias["FunctionVersion"] == stable
     assert alias["RoutingConfig"]["AdditionalVersionWeights"] == {canary: 0.1}
@@ -606,32 +528,20 @@ def test_a_stack_of_an_earlier_layout_is_moved_not_replaced(stack: Stack, layout
     moved = {c["previous_address"]: c["address"] for c in changes if "previous_address" in c}
     assert moved == resource_moves(moves)
     assert [c["change"]["actions"] for c in changes if "previous_address" in c] == [["no-op"]] * len(moved)
-    assert_only_the_logging_config_gap(
-        stack, [c for c in changes if c["change"]["actions"] not in (["no-op"], ["read"])]
-    )
-
-
-def _gone(call: Any, *codes: str) -> bool:
-    try:
-        call()
-    except ClientError as error:
-        return error.response["Error"]["Code"] in codes
-    return False
+    stack.assert_only_the_logging_config_gap(changes_of(shown))
 
 
 def test_destroy_leaves_nothing(stack: Stack) -> None:
     keys = [r["values"]["key_id"] for r in stack.resources() if r["type"] == "aws_kms_key"]
-    result = stack.tf("destroy", "-auto-approve", "-input=false", "-no-color", variables=WITH_EMAIL)
-    assert result.returncode == 0, result.stdout[-5000:]
-    stack.destroyed = True
+    stack.destroy(variables=WITH_EMAIL)
     assert stack.resources() == []
 
     lam, ecr, iam = stack.client("lambda"), stack.client("ecr"), stack.client("iam")
-    assert _gone(lambda: lam.get_function(FunctionName=NAME), "ResourceNotFoundException")
-    assert _gone(lambda: ecr.describe_repositories(repositoryNames=[NAME]), "RepositoryNotFoundException")
+    assert gone(lambda: lam.get_function(FunctionName=NAME), "ResourceNotFoundException")
+    assert gone(lambda: ecr.describe_repositories(repositoryNames=[NAME]), "RepositoryNotFoundException")
     for role in (f"{NAME}-lambda", f"{NAME}-github-deploy", f"{NAME}-github-plan"):
-        assert _gone(lambda role=role: iam.get_role(RoleName=role), "NoSuchEntity")
-    assert _gone(
+        assert gone(lambda role=role: iam.get_role(RoleName=role), "NoSuchEntity")
+    assert gone(
         lambda: iam.get_policy(PolicyArn=f"arn:aws:iam::{ACCOUNT}:policy/{NAME}-workload-boundary"),
         "NoSuchEntity",
     )

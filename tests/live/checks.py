@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -112,6 +112,19 @@ def module_dir(unit: tg.Unit) -> Path | None:
     return (Path(base) / sub).resolve()
 
 
+def _existing_module(unit: tg.Unit | None) -> Path | None:
+    """The unit's local module directory, when there is one (sources_resolve says why not)."""
+    module = module_dir(unit) if unit is not None else None
+    return module if module is not None and module.is_dir() else None
+
+
+def _dependencies(tree: Tree) -> Iterator[tuple[Path, str, dict[str, Any]]]:
+    """Every dependency block of every unit: the unit's path, the block's label, the block."""
+    for path, unit in tree.units.items():
+        for label, block in unit.value.get("dependencies", {}).items():
+            yield path, label, block
+
+
 # ---------------------------------------------------------------------------------------------------
 
 
@@ -182,9 +195,9 @@ def sources_resolve(tree: Tree) -> list[str]:
 def inputs_match_variables(tree: Tree) -> list[str]:
     problems = []
     for path, unit in tree.units.items():
-        module = module_dir(unit)
-        if module is None or not module.is_dir():
-            continue  # sources_resolve says why
+        module = _existing_module(unit)
+        if module is None:
+            continue
         variables, _ = module_interface(module)
         inputs = unit.value.get("inputs")
         if inputs is None:
@@ -201,16 +214,18 @@ def inputs_match_variables(tree: Tree) -> list[str]:
 
 def dependency_outputs(tree: Tree) -> list[str]:
     problems = []
+    for path, label, block in _dependencies(tree):
+        target = Path(block["config_path"])
+        if target not in tree.units:
+            problems.append(f"{tree.name(path)}: dependency {label!r} is no unit ({block['config_path']})")
+        elif target.parent != path.parent:
+            problems.append(f"{tree.name(path)}: dependency {label!r} is in another environment")
+        module = _existing_module(tree.units.get(target))
+        extra = set(block["mock_outputs"]) - module_interface(module)[1] if module else set()
+        for name in sorted(extra):
+            problems.append(f"{tree.name(path)}: mock output {label}.{name} is not an output of the module")
     for path, unit in tree.units.items():
         declared = unit.value.get("dependencies", {})
-        for label, block in declared.items():
-            target = Path(block["config_path"])
-            if target not in tree.units:
-                problems.append(
-                    f"{tree.name(path)}: dependency {label!r} is no unit ({block['config_path']})"
-                )
-            elif target.parent != path.parent:
-                problems.append(f"{tree.name(path)}: dependency {label!r} is in another environment")
         for label, output in sorted(tg.dependency_reads(unit), key=str):
             where = f"{tree.name(path)}: dependency.{label}.outputs"
             if label not in declared:
@@ -219,36 +234,26 @@ def dependency_outputs(tree: Tree) -> list[str]:
             if output is None:
                 problems.append(f"{where} is read whole: read named outputs so they can be checked")
                 continue
-            target = tree.units.get(Path(declared[label]["config_path"]))
-            module = module_dir(target) if target else None
-            if module is not None and module.is_dir() and output not in module_interface(module)[1]:
+            module = _existing_module(tree.units.get(Path(declared[label]["config_path"])))
+            if module is not None and output not in module_interface(module)[1]:
                 problems.append(f"{where}.{output}: not an output of {tree.name(module)}")
             if output not in declared[label]["mock_outputs"]:
                 problems.append(f"{where}.{output}: missing from its mock_outputs")
-        for label, block in declared.items():
-            target = tree.units.get(Path(block["config_path"]))
-            module = module_dir(target) if target else None
-            if module is not None and module.is_dir():
-                for name in sorted(set(block["mock_outputs"]) - module_interface(module)[1]):
-                    problems.append(
-                        f"{tree.name(path)}: mock output {label}.{name} is not an output of the module"
-                    )
     return problems
 
 
 def mocks_restricted(tree: Tree) -> list[str]:
     problems = []
-    for path, unit in tree.units.items():
-        for label, block in unit.value.get("dependencies", {}).items():
-            allowed = block["mock_outputs_allowed_terraform_commands"]
-            if sorted(allowed) != sorted(MOCK_COMMANDS):
-                problems.append(
-                    f"{tree.name(path)}: dependency {label!r} allows mocks for {allowed}, not {MOCK_COMMANDS}"
-                )
-            if block["mock_outputs_merge_strategy_with_state"] != "shallow":
-                problems.append(
-                    f"{tree.name(path)}: dependency {label!r} does not merge mocks with state shallowly"
-                )
+    for path, label, block in _dependencies(tree):
+        allowed = block["mock_outputs_allowed_terraform_commands"]
+        if sorted(allowed) != sorted(MOCK_COMMANDS):
+            problems.append(
+                f"{tree.name(path)}: dependency {label!r} allows mocks for {allowed}, not {MOCK_COMMANDS}"
+            )
+        if block["mock_outputs_merge_strategy_with_state"] != "shallow":
+            problems.append(
+                f"{tree.name(path)}: dependency {label!r} does not merge mocks with state shallowly"
+            )
     return problems
 
 

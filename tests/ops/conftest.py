@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import pytest
@@ -12,6 +15,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from ops.cli import main
+from tests.conftest import ROOT
 from tests.ops.mutants import all_variants
 from tools.emulator import free_port
 
@@ -71,3 +75,33 @@ def ops(capsys: pytest.CaptureFixture[str]) -> OpsRunner:
         return Run(code, captured.out, captured.err)
 
     return run
+
+
+def interrupted(args: Sequence[str], env: dict[str, str], busy: Callable[[], bool], signum: int) -> Run:
+    """Run `python -m ops ARGS` in a process of its own, wait until `busy()` holds, send it `signum`
+    and return how it ended.
+
+    The process starts as a shell's background job starts it, with SIGINT ignored: the command must
+    still stop on it.
+    """
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ops", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    try:
+        deadline = time.monotonic() + 120  # a safety net, not a measurement
+        while not busy():
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, f"ops {args[0]} never got busy"
+            time.sleep(0.05)
+        process.send_signal(signum)
+        out, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+        process.wait()
+    return Run(process.returncode, out, err)

@@ -14,8 +14,6 @@ import itertools
 import json
 import re
 import signal as os_signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -29,7 +27,7 @@ import pytest
 from ops import OpsError, aws, release, signal, smoke
 from ops.cli import parser, smoke_probe
 from shared.events import http_event
-from tests.ops.conftest import OpsRunner
+from tests.ops.conftest import OpsRunner, interrupted
 from tests.ops.mutants import real_app
 from tools.gateway import local_token
 from tools.lambda_invoke import InvokeProxy
@@ -650,28 +648,14 @@ def test_interrupt_mid_canary_rolls_back(fn: Lambda) -> None:
 def test_a_signal_mid_canary_rolls_back(fn: Lambda, aws_env: dict[str, str], signum: int) -> None:
     # A cancelled CI job sends SIGINT, then SIGTERM 7.5 s later, to the step's process ("Workflow
     # cancellation reference", GitHub Actions docs): the step execs `ops release` so it gets them.
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ops", "release", "--function", fn.name, "--version", "2",
-         "--canary", "10", "--interval", "600", "--poll", "1"],
-        cwd=Path(__file__).resolve().parents[2], env=aws_env, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True,
-        # As a shell's background job starts it: SIGINT ignored. release must still stop on it.
-        preexec_fn=lambda: os_signal.signal(os_signal.SIGINT, os_signal.SIG_IGN),
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 120  # a safety net, not a measurement
-        while fn.alias()[:2] != ("1", {"2": 0.1}):
-            assert process.poll() is None, process.communicate()
-            assert time.monotonic() < deadline, "the canary never started"
-            time.sleep(0.05)
-        process.send_signal(signum)
-        out, err = process.communicate(timeout=120)
-    finally:
-        process.kill()
-        process.wait()
-    assert process.returncode == 130, err
-    assert err.strip() == "ops release: interrupted"
-    assert "rolling back: interrupted" in out
+    def canary_live() -> bool:
+        return fn.alias()[:2] == ("1", {"2": 0.1})
+
+    args = ["release", "--function", fn.name, "--version", "2", "--canary", "10", "--interval", "600"]
+    result = interrupted([*args, "--poll", "1"], aws_env, canary_live, signum)
+    assert result.code == 130, result.err
+    assert result.err.strip() == "ops release: interrupted"
+    assert "rolling back: interrupted" in result.out
     assert fn.alias()[:2] == ("1", {})
 
 

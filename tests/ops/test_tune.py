@@ -12,9 +12,6 @@ import math
 import os
 import shutil
 import signal
-import subprocess
-import sys
-import time
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -25,7 +22,7 @@ import boto3
 import pytest
 
 from ops import tune
-from tests.ops.conftest import OpsRunner
+from tests.ops.conftest import OpsRunner, interrupted
 from tools import emulator
 from tools.lambda_invoke import InvokeProxy
 
@@ -259,34 +256,20 @@ def test_an_interruption_restores_the_size_and_removes_the_versions(
     before = fn.state()
     proxy = proxies["text"]
     start = len(proxy.invoked)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ops", "tune", "--function", fn.name, "--memory", "128,256,512,1024",
-         "--invocations", "1000"],
-        cwd=ROOT,
-        env={**aws_env, "AWS_ENDPOINT_URL": proxy.url},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        # As a shell's background job starts it: SIGINT ignored. tune must still stop on it.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
-    )  # fmt: skip
-    try:
-        # Wait until it is measuring (a temporary version published and being invoked), then interrupt.
-        deadline = time.monotonic() + 120  # a safety net, not a measurement
-        while len(proxy.invoked) < start + 3:
-            assert process.poll() is None, process.communicate()
-            assert time.monotonic() < deadline, "tune never invoked the function"
-            time.sleep(0.05)
+
+    def measuring() -> bool:
+        """A temporary version published and being invoked: the moment to interrupt."""
+        if len(proxy.invoked) < start + 3:
+            return False
         assert fn.state()["memory"] == 128
         assert len(fn.state()["versions"]) == 3
-        process.send_signal(signum)
-        out, err = process.communicate(timeout=120)
-    finally:
-        process.kill()
-        process.wait()
-    assert process.returncode == 130, err
-    assert err.strip() == "ops tune: interrupted"
-    assert "restored" in out
+        return True
+
+    args = ["tune", "--function", fn.name, "--memory", "128,256,512,1024", "--invocations", "1000"]
+    result = interrupted(args, {**aws_env, "AWS_ENDPOINT_URL": proxy.url}, measuring, signum)
+    assert result.code == 130, result.err
+    assert result.err.strip() == "ops tune: interrupted"
+    assert "restored" in result.out
     assert fn.state() == before
 
 

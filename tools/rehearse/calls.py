@@ -148,10 +148,24 @@ TOLERATED = {
 }
 
 
+# Operations whose action has no resource-level permissions: a policy grants them on "*" (Service
+# Authorization Reference, each service's actions table: no resource type listed).
+UNSCOPED = {
+    "ecr": {"GetAuthorizationToken"},
+    "kms": {"ListAliases", "CreateKey", "ListKeys"},
+    "logs": {"DescribeLogGroups", "DescribeQueryDefinitions", "DescribeResourcePolicies"},
+    "cloudwatch": {"GetMetricData", "GetMetricStatistics", "ListMetrics"},
+    "lambda": {"GetAccountSettings", "ListFunctions"},
+    "sqs": {"ListQueues"},
+}
+
+
 def requests(call: Call, where: Where) -> list[Request]:
     handler = HANDLERS.get(call.service)
     if handler is None:
         raise Unmapped(f"{call.name}: no mapping for service {call.service}")
+    if call.operation in UNSCOPED.get(call.service, ()):
+        return [_req(f"{call.service}:{call.operation}", "*", where)]
     return list(handler(call, where))
 
 
@@ -165,9 +179,6 @@ def _req(action: str, resource: str, where: Where, account: str | None = None, *
 
 def _ecr(call: Call, where: Where) -> Iterator[Request]:
     action = f"ecr:{call.operation}"
-    if call.operation == "GetAuthorizationToken":
-        yield _req(action, "*", where)
-        return
     account = call.params.get("registryId") or where.account
     names = call.params.get("repositoryNames") or [call.params.get("repositoryName")]
     if call.operation in ("ListTagsForResource", "TagResource", "UntagResource"):
@@ -212,9 +223,6 @@ def _sts(call: Call, where: Where) -> Iterator[Request]:
 
 def _kms(call: Call, where: Where) -> Iterator[Request]:
     action, params = f"kms:{call.operation}", call.params
-    if call.operation in ("ListAliases", "CreateKey", "ListKeys"):
-        yield _req(action, "*", where)
-        return
     if call.operation in ("CreateAlias", "UpdateAlias", "DeleteAlias"):
         yield _req(action, _arn("kms", where, params["AliasName"]), where)
         if params.get("TargetKeyId"):
@@ -231,8 +239,6 @@ def _logs(call: Call, where: Where) -> Iterator[Request]:
         yield _req(action, _arn("logs", where, f"log-group:{params['logGroupName']}"), where)
     elif "resourceArn" in params:
         yield _req(action, params["resourceArn"].removesuffix(":*"), where)
-    elif call.operation in ("DescribeLogGroups", "DescribeQueryDefinitions", "DescribeResourcePolicies"):
-        yield _req(action, "*", where)
     else:
         raise Unmapped(f"{call.name}: no log group named")
 
@@ -252,8 +258,6 @@ def _cloudwatch(call: Call, where: Where) -> Iterator[Request]:
                 yield _req(action, _arn("cloudwatch", where, f"dashboard/{name}", region=False), where)
     elif "ResourceARN" in params:
         yield _req(action, params["ResourceARN"], where)
-    elif call.operation in ("GetMetricData", "GetMetricStatistics", "ListMetrics"):
-        yield _req(action, "*", where)
     else:
         raise Unmapped(f"{call.name}: no alarm or dashboard named")
 
@@ -279,9 +283,6 @@ LAMBDA_ACTIONS = {"Invoke": "lambda:InvokeFunction"}
 
 def _lambda(call: Call, where: Where) -> Iterator[Request]:
     action, params = LAMBDA_ACTIONS.get(call.operation, f"lambda:{call.operation}"), call.params
-    if call.operation in ("GetAccountSettings", "ListFunctions"):  # no resource-level permissions
-        yield _req(action, "*", where)
-        return
     if call.operation in ("ListTags", "TagResource", "UntagResource") and "/tags/" in call.path:
         arn = call.path.split("/tags/", 1)[1]
         yield _req(action, arn, where)
@@ -324,8 +325,6 @@ def _sqs(call: Call, where: Where) -> Iterator[Request]:
             # Tagging a queue on creation takes sqs:TagQueue as well (SQS API reference, CreateQueue:
             # `tags`).
             yield _req("sqs:TagQueue", _arn("sqs", where, params["QueueName"]), where)
-    elif call.operation == "ListQueues":
-        yield _req(action, "*", where)
     else:
         raise Unmapped(f"{call.name}: no queue named")
 

@@ -854,12 +854,7 @@ class Rehearsal:
             # A merge changes the image only: of `run --all apply`, the lambda unit has work to do
             # (UpdateFunctionCode, a new version); the other units' refreshes were judged above.
             next_image = {"IMAGE_URI": second, "APP_VERSION": "2222222"}
-            with self.step("dev: apply lambda (image 2)", dev.principal.name) as step:
-                self.apply(step, dev, "dev", ["lambda"], next_image)
-            with self.step("dev: ops release, ops rollback, notify", dev.principal.name) as step:
-                self.release_and_rollback(step, dev, "dev")
-                self.notify(step, dev, "dev")
-                self.closed_paths(step, dev, "dev")
+            self.deploy_second_image(dev, "dev", next_image)
             # The plan role's other use: the nightly drift check of the deployed environment.
             planners: dict[tuple[str, str], Session] = {}
             for env in ("dev", "prod"):
@@ -874,12 +869,17 @@ class Rehearsal:
             prod_deploy.result()
         if self.failed():
             return
-        with self.step("prod: apply lambda (image 2)", prod.principal.name) as step:
-            self.apply(step, prod, "prod", ["lambda"], next_image)
-        with self.step("prod: ops release, ops rollback, notify", prod.principal.name) as step:
-            self.release_and_rollback(step, prod, "prod")
-            self.notify(step, prod, "prod")
-            self.closed_paths(step, prod, "prod")
+        self.deploy_second_image(prod, "prod", next_image)
+
+    def deploy_second_image(self, session: Session, env: str, image: dict[str, str]) -> None:
+        """The merge's image 2 in one environment: apply the lambda unit, then release, roll back
+        and notify with the ops commands."""
+        with self.step(f"{env}: apply lambda (image 2)", session.principal.name) as step:
+            self.apply(step, session, env, ["lambda"], image)
+        with self.step(f"{env}: ops release, ops rollback, notify", session.principal.name) as step:
+            self.release_and_rollback(step, session, env)
+            self.notify(step, session, env)
+            self.closed_paths(step, session, env)
 
     def first_plan(self, session: Session) -> None:
         with self.step("prod: pull request plan, nothing pinned", session.principal.name) as step:
