@@ -64,14 +64,17 @@ def pytest_configure(config: pytest.Config) -> None:
 # xdist workers first: each file runs whole on one worker (--dist loadfile), so a long file taken last
 # would leave the other worker idle at the end.
 SLOW_FILES = (
-    "tests/live/test_rehearsal.py",
     "tests/infra/test_terraform.py",
+    "tests/ops/test_release.py",
+    "tests/live/test_rehearsal.py",
     "tests/infra/test_emulator.py",
     "tests/infra/test_custom_domain.py",
-    "tests/ops/test_tune.py",
-    "tests/ops/test_release.py",
+    "tests/docs/test_add_a_resource.py",
     "tests/live/test_tree.py",
+    "tests/ci/test_workflows.py",
+    "tests/infra/test_stack.py",
     "tests/ci/test_scan.py",
+    "tests/ops/test_smoke.py",
 )
 
 
