@@ -231,6 +231,7 @@ def check(
     since_minutes: float = 60.0,
     lambda_fields: bool = True,
     service: str | None = None,
+    clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Result:
     bad = [i for i in expected if not REQUEST_ID.match(i)]
@@ -240,13 +241,13 @@ def check(
         raise OpsError("no request ids to look for")
     search = Search(client, group, int((time.time() - since_minutes * 60) * 1000))
     found = {request_id: Found() for request_id in expected}
-    deadline = time.monotonic() + timeout
+    deadline = clock() + timeout
     while True:
         missing = [i for i, entry in found.items() if not entry.records]
         if missing:
             search.run(missing, found)
             missing = [i for i, entry in found.items() if not entry.records]
-        remaining = deadline - time.monotonic()
+        remaining = deadline - clock()
         if not missing or remaining <= 0:
             break
         sleep(min(poll, remaining))

@@ -180,6 +180,7 @@ class InvokeProxy(Served):
         self.environments: dict[tuple[str, str], Environment] = {}
         self.invoked: list[tuple[str, str | None]] = []  # (function, qualifier) of every Invoke, in order
         self.invocations: list[Invocation] = []  # every invocation that ran, in order
+        self.reports: list[dict[str, Any]] = []  # the REPORT figures of each, with the version, in order
         self.cloudwatch: dict[tuple[str, str], Any] = {}  # boto3 clients, by access key and region
         self.draw = random.random  # where an alias sends an invocation (traffic, not security)
         self.lock = threading.Lock()
@@ -287,6 +288,7 @@ class InvokeProxy(Served):
             metrics["initDurationMs"] = round(init, 2)
             metrics["billedDurationMs"] = math.ceil(duration + init)
         version = config.get("Version", "$LATEST")
+        self.reports.append({"version": version, **metrics})
         headers = {
             "Content-Type": "application/json",
             "X-Amz-Executed-Version": version,

@@ -105,3 +105,25 @@ def interrupted(args: Sequence[str], env: dict[str, str], busy: Callable[[], boo
         process.kill()
         process.wait()
     return Run(process.returncode, out, err)
+
+
+class FakeClock:
+    """Monotonic time that passes only when the command under test sleeps; actions run once their time comes."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.actions: list[tuple[float, Callable[[], None]]] = []
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def at(self, when: float, action: Callable[[], None]) -> None:
+        self.actions.append((when, action))
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+        for due in [item for item in self.actions if item[0] <= self.now]:
+            self.actions.remove(due)
+            due[1]()

@@ -27,7 +27,7 @@ import pytest
 from ops import OpsError, aws, release, signal, smoke
 from ops.cli import parser, smoke_probe
 from shared.events import http_event
-from tests.ops.conftest import OpsRunner, interrupted
+from tests.ops.conftest import FakeClock, OpsRunner, interrupted
 from tests.ops.mutants import real_app
 from tools.gateway import local_token
 from tools.lambda_invoke import InvokeProxy
@@ -140,28 +140,6 @@ def invoked(
 @pytest.fixture
 def fn(aws_env: dict[str, str]) -> Lambda:
     return Lambda()
-
-
-class FakeClock:
-    """Monotonic time that passes only when the release sleeps; actions run once their time comes."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.actions: list[tuple[float, Callable[[], None]]] = []
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def at(self, when: float, action: Callable[[], None]) -> None:
-        self.actions.append((when, action))
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-        for due in [item for item in self.actions if item[0] <= self.now]:
-            self.actions.remove(due)
-            due[1]()
 
 
 def put_app_metrics(service: str, version: str, requests: int, errors: int) -> None:
