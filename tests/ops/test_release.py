@@ -329,23 +329,22 @@ def test_canary_steps_move_the_weights(
     assert "| 3 bake | 100 % | 0 s |" in text
 
 
-def test_alarm_mid_canary_rolls_back(
-    fn: Lambda, alarm: Alarm, ops: OpsRunner, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    args = ["--canary", "10", "--interval", "120", "--poll", "0.05", "--alarm", alarm.name]
+def test_alarm_mid_canary_rolls_back(fn: Lambda, alarm: Alarm, monkeypatch: pytest.MonkeyPatch) -> None:
     updates = AliasUpdates(monkeypatch, when=canary_on("2"), then=lambda: alarm.set("ALARM"))
-    started = time.monotonic()
-    result = ops("release", "--function", fn.name, "--version", "2", *args)
-    assert result.code == 1, result.out + result.err
-    # Rolled back as soon as the alarm fired, not when the 120 s step ended (a bound generous
-    # enough that no stall of a busy machine reaches it).
-    assert time.monotonic() - started < 60
+    clock, lines = FakeClock(), []
+    watch = release.Watch(alarms=release.alarm_probe(release.Alarms(alarm.client, [alarm.name], None)))
+    plan = release.Plan("2", [10], 120, 5)
+    code = release.release(release.Function(aws.client("lambda"), fn.name, "live"), plan, watch,
+                           lines.append, clock, clock.sleep)  # fmt: skip
+    assert code == 1, lines
+    # Rolled back at the first check after the alarm fired, not when the 120 s step ended.
+    assert clock.now < 120
     assert updates.acted
     assert updates.states == [("1", {"2": 0.1}), ("1", {})]
     version, weights, description = fn.alias()
     assert (version, weights) == ("1", {})
     assert description == "ops: rolled back version 2"
-    assert f"rolling back: alarm in ALARM: {alarm.name}" in result.out
+    assert f"rolling back: alarm in ALARM: {alarm.name}" in lines
 
 
 def test_alarm_prefix_is_watched(
@@ -380,16 +379,16 @@ def test_alarm_after_the_full_shift_rolls_back(fn: Lambda, alarm: Alarm) -> None
     assert fn.alias()[:2] == ("1", {})
 
 
-def test_alarm_while_baking_rolls_back(
-    fn: Lambda, alarm: Alarm, ops: OpsRunner, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    args = ["--bake", "120", "--poll", "0.05", "--alarm", alarm.name]
+def test_alarm_while_baking_rolls_back(fn: Lambda, alarm: Alarm, monkeypatch: pytest.MonkeyPatch) -> None:
     updates = AliasUpdates(monkeypatch, when=lambda state: state[0] == "2", then=lambda: alarm.set("ALARM"))
-    started = time.monotonic()
-    result = ops("release", "--function", fn.name, "--version", "2", *args)
-    assert result.code == 1, result.out
-    assert time.monotonic() - started < 60  # long before the 120 s of baking were over
-    assert "shifted: 100 % on version 2, watching for 120 s" in result.out
+    clock, lines = FakeClock(), []
+    watch = release.Watch(alarms=release.alarm_probe(release.Alarms(alarm.client, [alarm.name], None)))
+    plan = release.Plan("2", [], 0, 5, 120)
+    code = release.release(release.Function(aws.client("lambda"), fn.name, "live"), plan, watch,
+                           lines.append, clock, clock.sleep)  # fmt: skip
+    assert code == 1, lines
+    assert clock.now < 120  # long before the 120 s of baking were over
+    assert "shifted: 100 % on version 2, watching for 120 s" in lines
     assert updates.states == [("2", {}), ("1", {})]
     assert fn.alias()[:2] == ("1", {})
 
