@@ -1,44 +1,5 @@
 mock_provider "aws" {
   source = "../.mocks/aws"
-  mock_resource "aws_apigatewayv2_api" {
-    defaults = {
-      id            = "a1b2c3d4e5"
-      api_endpoint  = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"
-      execution_arn = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5"
-    }
-  }
-  mock_resource "aws_apigatewayv2_integration" {
-    defaults = { id = "int123" }
-  }
-  mock_resource "aws_kms_key" {
-    defaults = { arn = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000002" }
-  }
-  mock_resource "aws_cloudwatch_log_group" {
-    defaults = { arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/apigateway/api" }
-  }
-  mock_resource "aws_apigatewayv2_stage" {
-    defaults = { id = "$default" }
-  }
-  mock_resource "aws_apigatewayv2_authorizer" {
-    defaults = { id = "jwt123" }
-  }
-  mock_resource "aws_acm_certificate" {
-    defaults = {
-      arn = "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
-      domain_validation_options = [{
-        domain_name           = "api.example.com"
-        resource_record_name  = "_abc.api.example.com."
-        resource_record_type  = "CNAME"
-        resource_record_value = "_def.acm-validations.aws."
-      }]
-    }
-  }
-  mock_resource "aws_route53_record" {
-    defaults = { fqdn = "_abc.api.example.com" }
-  }
-  mock_resource "aws_apigatewayv2_domain_name" {
-    defaults = { id = "api.example.com" }
-  }
 }
 
 variables {

@@ -1,14 +1,5 @@
 mock_provider "aws" {
   source = "../.mocks/aws"
-  mock_resource "aws_kms_key" {
-    defaults = {
-      arn    = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000004"
-      key_id = "00000000-0000-0000-0000-000000000004"
-    }
-  }
-  mock_resource "aws_kms_alias" {
-    defaults = { arn = "arn:aws:kms:us-east-1:123456789012:alias/api-logs" }
-  }
 }
 
 variables {
@@ -41,7 +32,7 @@ run "secure_key_with_alias" {
 
   assert {
     condition = (
-      output.key_arn == aws_kms_key.this.arn && output.key_id == "00000000-0000-0000-0000-000000000004" &&
+      output.key_arn == aws_kms_key.this.arn && output.key_id == "00000000-0000-0000-0000-000000000001" &&
       output.alias_name == "alias/api-logs" && output.alias_arn == aws_kms_alias.this.arn
     )
     error_message = "The outputs must describe the key and its alias."

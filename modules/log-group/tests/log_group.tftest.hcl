@@ -1,11 +1,5 @@
 mock_provider "aws" {
   source = "../.mocks/aws"
-  mock_resource "aws_kms_key" {
-    defaults = { arn = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000005" }
-  }
-  mock_resource "aws_cloudwatch_log_group" {
-    defaults = { arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/api" }
-  }
 }
 
 variables {

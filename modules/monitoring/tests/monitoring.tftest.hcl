@@ -1,11 +1,5 @@
 mock_provider "aws" {
   source = "../.mocks/aws"
-  mock_resource "aws_sns_topic" {
-    defaults = { arn = "arn:aws:sns:us-east-1:123456789012:api-alarms" }
-  }
-  mock_resource "aws_kms_key" {
-    defaults = { arn = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000003" }
-  }
 }
 
 variables {
