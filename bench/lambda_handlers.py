@@ -98,7 +98,11 @@ def candidates() -> list[Candidate]:
             POWERTOOLS_ENV,
         ),
         Candidate(
-            METRICS, "powertools_app.handler", powertools, (APPS / "powertools_app.py",), POWERTOOLS_ENV
+            METRICS,
+            "powertools_app.handler",
+            powertools,
+            (APPS / "powertools_app.py", APPS / "powertools_lean_app.py"),
+            POWERTOOLS_ENV,
         ),
         Candidate(
             FLASK,
