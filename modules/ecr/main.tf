@@ -3,15 +3,13 @@ data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
 locals {
-  account_id = data.aws_caller_identity.current.account_id
-  partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.name
+  partition = data.aws_partition.current.partition
 
   # Lambda functions allowed to pull: this account first, then any listed other accounts.
-  pull_accounts = distinct(concat([local.account_id], var.lambda_pull_account_ids))
+  pull_accounts = distinct(concat([data.aws_caller_identity.current.account_id], var.lambda_pull_account_ids))
   function_arns = [
     for account in local.pull_accounts :
-    "arn:${local.partition}:lambda:${local.region}:${account}:function:${var.lambda_function_name_pattern}"
+    "arn:${local.partition}:lambda:${data.aws_region.current.name}:${account}:function:${var.lambda_function_name_pattern}"
   ]
 }
 
