@@ -1,4 +1,4 @@
-"""The live tree's contract (issue 4), as checks that return problems: an empty list means it holds.
+"""The live tree's contract (issue 4), as checks that yield problems: none means it holds.
 
 Each check takes a `Tree` (the repository's root.hcl, live/ and modules/, evaluated by
 shared/terragrunt.py the way Terragrunt would) and names what is wrong in one line per problem.
@@ -128,21 +128,20 @@ def _dependencies(tree: Tree) -> Iterator[tuple[Path, str, dict[str, Any]]]:
 # ---------------------------------------------------------------------------------------------------
 
 
-def evaluation(tree: Tree) -> list[str]:
+def evaluation(tree: Tree) -> Iterator[str]:
     tree.evaluate(emulated=False)
     tree.evaluate(emulated=True)
-    return list(tree.problems)
+    yield from tree.problems
 
 
-def parsed_and_formatted(tree: Tree) -> list[str]:
+def parsed_and_formatted(tree: Tree) -> Iterator[str]:
     """Every .hcl parses, and `terraform fmt` would change nothing (it reads HCL on stdin)."""
-    problems = []
     for path in hcl_files(tree.root):
         text = path.read_text()
         try:
             hcl2.loads(text)
         except Exception as exc:  # lark raises several error types
-            problems.append(f"{tree.name(path)}: does not parse: {str(exc).splitlines()[0]}")
+            yield f"{tree.name(path)}: does not parse: {str(exc).splitlines()[0]}"
             continue
         result = subprocess.run(
             ["terraform", "fmt", "-no-color", "-"],
@@ -154,46 +153,36 @@ def parsed_and_formatted(tree: Tree) -> list[str]:
             check=False,
         )
         if result.returncode != 0:
-            problems.append(f"{tree.name(path)}: terraform fmt failed: {result.stderr.strip()[:200]}")
+            yield f"{tree.name(path)}: terraform fmt failed: {result.stderr.strip()[:200]}"
         elif result.stdout != text:
-            problems.append(f"{tree.name(path)}: not formatted (terraform fmt - < {tree.name(path)})")
-    return problems
+            yield f"{tree.name(path)}: not formatted (terraform fmt - < {tree.name(path)})"
 
 
-def units_include_root(tree: Tree) -> list[str]:
-    problems = []
+def units_include_root(tree: Tree) -> Iterator[str]:
     for stray in [tree.root / "terragrunt.hcl", tree.root / "live" / "terragrunt.hcl"]:
         if stray.exists():
-            problems.append(
-                f"{tree.name(stray)}: a root config named terragrunt.hcl is deprecated; use root.hcl"
-            )
+            yield f"{tree.name(stray)}: a root config named terragrunt.hcl is deprecated; use root.hcl"
     for path, unit in tree.units.items():
         block = unit.config.includes.get("root")
         if block is None or re.sub(r"\s", "", block.get("path", "")) != ROOT_INCLUDE.replace(" ", ""):
-            problems.append(f'{tree.name(path)}: no include "root" {{ path = {ROOT_INCLUDE} }}')
+            yield f'{tree.name(path)}: no include "root" {{ path = {ROOT_INCLUDE} }}'
         elif unit.includes["root"] != (tree.root / "root.hcl").resolve():
-            problems.append(f"{tree.name(path)}: include root resolves to {unit.includes['root']}")
-    return problems
+            yield f"{tree.name(path)}: include root resolves to {unit.includes['root']}"
 
 
-def sources_resolve(tree: Tree) -> list[str]:
-    problems = []
+def sources_resolve(tree: Tree) -> Iterator[str]:
     for path, unit in tree.units.items():
         module = module_dir(unit)
         source = unit.value.get("source")
         if module is None:
-            problems.append(
-                f"{tree.name(path)}: terraform.source {source!r} is not a module in this repository"
-            )
+            yield f"{tree.name(path)}: terraform.source {source!r} is not a module in this repository"
         elif not module.is_dir() or not any(module.glob("*.tf")):
-            problems.append(f"{tree.name(path)}: terraform.source {source!r} is no module (no {module})")
+            yield f"{tree.name(path)}: terraform.source {source!r} is no module (no {module})"
         elif not module.is_relative_to((tree.root / "modules").resolve()):
-            problems.append(f"{tree.name(path)}: terraform.source {source!r} is outside modules/")
-    return problems
+            yield f"{tree.name(path)}: terraform.source {source!r} is outside modules/"
 
 
-def inputs_match_variables(tree: Tree) -> list[str]:
-    problems = []
+def inputs_match_variables(tree: Tree) -> Iterator[str]:
     for path, unit in tree.units.items():
         module = _existing_module(unit)
         if module is None:
@@ -201,91 +190,78 @@ def inputs_match_variables(tree: Tree) -> list[str]:
         variables, _ = module_interface(module)
         inputs = unit.value.get("inputs")
         if inputs is None:
-            problems.append(f"{tree.name(path)}: inputs do not evaluate")
+            yield f"{tree.name(path)}: inputs do not evaluate"
             continue
         for name in sorted(set(inputs) - set(variables)):
-            problems.append(f"{tree.name(path)}: input {name!r} is not a variable of {tree.name(module)}")
+            yield f"{tree.name(path)}: input {name!r} is not a variable of {tree.name(module)}"
         for name in sorted(name for name, required in variables.items() if required and name not in inputs):
-            problems.append(
-                f"{tree.name(path)}: required variable {name!r} of {tree.name(module)} is not set"
-            )
-    return problems
+            yield f"{tree.name(path)}: required variable {name!r} of {tree.name(module)} is not set"
 
 
-def dependency_outputs(tree: Tree) -> list[str]:
-    problems = []
+def dependency_outputs(tree: Tree) -> Iterator[str]:
     for path, label, block in _dependencies(tree):
         target = Path(block["config_path"])
         if target not in tree.units:
-            problems.append(f"{tree.name(path)}: dependency {label!r} is no unit ({block['config_path']})")
+            yield f"{tree.name(path)}: dependency {label!r} is no unit ({block['config_path']})"
         elif target.parent != path.parent:
-            problems.append(f"{tree.name(path)}: dependency {label!r} is in another environment")
+            yield f"{tree.name(path)}: dependency {label!r} is in another environment"
         module = _existing_module(tree.units.get(target))
         extra = set(block["mock_outputs"]) - module_interface(module)[1] if module else set()
         for name in sorted(extra):
-            problems.append(f"{tree.name(path)}: mock output {label}.{name} is not an output of the module")
+            yield f"{tree.name(path)}: mock output {label}.{name} is not an output of the module"
     for path, unit in tree.units.items():
         declared = unit.value.get("dependencies", {})
         for label, output in sorted(tg.dependency_reads(unit), key=str):
             where = f"{tree.name(path)}: dependency.{label}.outputs"
             if label not in declared:
-                problems.append(f"{where}: no dependency {label!r} is declared")
+                yield f"{where}: no dependency {label!r} is declared"
                 continue
             if output is None:
-                problems.append(f"{where} is read whole: read named outputs so they can be checked")
+                yield f"{where} is read whole: read named outputs so they can be checked"
                 continue
             module = _existing_module(tree.units.get(Path(declared[label]["config_path"])))
             if module is not None and output not in module_interface(module)[1]:
-                problems.append(f"{where}.{output}: not an output of {tree.name(module)}")
+                yield f"{where}.{output}: not an output of {tree.name(module)}"
             if output not in declared[label]["mock_outputs"]:
-                problems.append(f"{where}.{output}: missing from its mock_outputs")
-    return problems
+                yield f"{where}.{output}: missing from its mock_outputs"
 
 
-def mocks_restricted(tree: Tree) -> list[str]:
-    problems = []
+def mocks_restricted(tree: Tree) -> Iterator[str]:
     for path, label, block in _dependencies(tree):
         allowed = block["mock_outputs_allowed_terraform_commands"]
         if sorted(allowed) != sorted(MOCK_COMMANDS):
-            problems.append(
-                f"{tree.name(path)}: dependency {label!r} allows mocks for {allowed}, not {MOCK_COMMANDS}"
-            )
+            yield f"{tree.name(path)}: dependency {label!r} allows mocks for {allowed}, not {MOCK_COMMANDS}"
         if block["mock_outputs_merge_strategy_with_state"] != "shallow":
-            problems.append(
-                f"{tree.name(path)}: dependency {label!r} does not merge mocks with state shallowly"
-            )
-    return problems
+            yield f"{tree.name(path)}: dependency {label!r} does not merge mocks with state shallowly"
 
 
-def environments_match(tree: Tree) -> list[str]:
+def environments_match(tree: Tree) -> Iterator[str]:
     """dev and prod: the same units, byte for byte, and env.hcl files setting the same documented keys."""
-    problems = []
     live = tree.root / "live"
     names = {
         env: sorted(p.name for p in unit_dirs(tree.root) if p.parent.name == env) for env in ENVIRONMENTS
     }
     if names["dev"] != names["prod"]:
-        problems.append(f"live/dev has units {names['dev']}, live/prod has {names['prod']}")
+        yield f"live/dev has units {names['dev']}, live/prod has {names['prod']}"
     for name in sorted(set(names["dev"]) & set(names["prod"])):
         files = {
             env: sorted(p.name for p in (live / env / name).iterdir() if p.is_file()) for env in ENVIRONMENTS
         }
         if files["dev"] != files["prod"]:
-            problems.append(f"{name}: live/dev/{name} holds {files['dev']}, live/prod/{name} {files['prod']}")
+            yield f"{name}: live/dev/{name} holds {files['dev']}, live/prod/{name} {files['prod']}"
             continue
         for file in files["dev"]:
             if (live / "dev" / name / file).read_bytes() != (live / "prod" / name / file).read_bytes():
-                problems.append(f"live/prod/{name}/{file} differs from live/dev/{name}/{file}")
+                yield f"live/prod/{name}/{file} differs from live/dev/{name}/{file}"
     keys = {env: set(tg.parse(live / env / "env.hcl").locals) for env in ENVIRONMENTS}
     for extra in sorted(keys["prod"] - keys["dev"]):
-        problems.append(f"live/prod/env.hcl sets {extra!r}, which live/dev/env.hcl does not")
+        yield f"live/prod/env.hcl sets {extra!r}, which live/dev/env.hcl does not"
     for extra in sorted(keys["dev"] - keys["prod"]):
-        problems.append(f"live/dev/env.hcl sets {extra!r}, which live/prod/env.hcl does not")
+        yield f"live/dev/env.hcl sets {extra!r}, which live/prod/env.hcl does not"
     readme = (live / "README.md").read_text() if (live / "README.md").exists() else ""
     for key in sorted(keys["dev"] | keys["prod"]):
         if f"| `{key}` |" not in readme:
-            problems.append(f"env.hcl value {key!r} is not documented in live/README.md")
-    return problems
+            yield f"env.hcl value {key!r} is not documented in live/README.md"
 
 
 PLAIN = SerializationOptions(strip_string_quotes=True, with_comments=False, explicit_blocks=False)
@@ -298,9 +274,8 @@ def _provider(contents: str) -> dict[str, Any]:
     return providers[0] if len(providers) == 1 else {}
 
 
-def state_and_provider(tree: Tree) -> list[str]:
+def state_and_provider(tree: Tree) -> Iterator[str]:
     """remote_state and the generated provider, with and without the emulator."""
-    problems = []
     for emulated, units in ((False, tree.units), (True, tree.emulated)):
         mode = "with AWS_ENDPOINT_URL" if emulated else "on AWS"
         for path, unit in units.items():
@@ -317,33 +292,29 @@ def state_and_provider(tree: Tree) -> list[str]:
             }
             for key, value in expected.items():
                 if config.get(key) != value:
-                    problems.append(
-                        f"{name} ({mode}): remote_state {key} = {config.get(key)!r}, not {value!r}"
-                    )
+                    yield f"{name} ({mode}): remote_state {key} = {config.get(key)!r}, not {value!r}"
             if state.get("backend") != "s3" or state.get("generate", {}).get("path") != "backend.tf":
-                problems.append(
-                    f"{name} ({mode}): remote_state is not an S3 backend generated into backend.tf"
-                )
+                yield f"{name} ({mode}): remote_state is not an S3 backend generated into backend.tf"
             if account not in config.get("bucket", "") or region not in config.get("bucket", ""):
-                problems.append(
+                yield (
                     f"{name} ({mode}): state bucket {config.get('bucket')!r} is not per account and region"
                 )
             if bool(config.get("force_path_style")) != emulated:
-                problems.append(f"{name} ({mode}): force_path_style is {config.get('force_path_style')!r}")
+                yield f"{name} ({mode}): force_path_style is {config.get('force_path_style')!r}"
             provider_block = unit.value.get("generate", {}).get("provider", {})
             if provider_block.get("path") != "provider.tf":
-                problems.append(f"{name} ({mode}): no generate provider writing provider.tf")
+                yield f"{name} ({mode}): no generate provider writing provider.tf"
                 continue
             provider = _provider(provider_block["contents"])
             if provider.get("region") != region:
-                problems.append(f"{name} ({mode}): provider region is {provider.get('region')!r}")
+                yield f"{name} ({mode}): provider region is {provider.get('region')!r}"
             if provider.get("allowed_account_ids") != [account]:
-                problems.append(
+                yield (
                     f"{name} ({mode}): provider allowed_account_ids is {provider.get('allowed_account_ids')}"
                 )
             tags = (provider.get("default_tags") or [{}])[0].get("tags", {})
             if set(tags) != DEFAULT_TAGS:
-                problems.append(
+                yield (
                     f"{name} ({mode}): provider default_tags are {sorted(tags)}, not {sorted(DEFAULT_TAGS)}"
                 )
             pinned = unit.value.get("generate", {}).get("provider_version", {})
@@ -356,20 +327,16 @@ def state_and_provider(tree: Tree) -> list[str]:
             if not pinned.get("path", "").endswith("_override.tf") or [a.get("version") for a in aws] != [
                 PROVIDER_VERSION
             ]:
-                problems.append(
+                yield (
                     f"{name} ({mode}): the AWS provider is not pinned to {PROVIDER_VERSION} by an override file"
                 )
             for setting in EMULATOR_PROVIDER_SETTINGS:
                 if (setting in provider) != emulated:
-                    problems.append(
-                        f"{name} ({mode}): provider setting {setting} {'missing' if emulated else 'set'}"
-                    )
-    return problems
+                    yield f"{name} ({mode}): provider setting {setting} {'missing' if emulated else 'set'}"
 
 
-def ci_roles(tree: Tree) -> list[str]:
+def ci_roles(tree: Tree) -> Iterator[str]:
     """github-oidc: left out of `run --all apply/destroy` only, its state access matching remote_state."""
-    problems = []
     for path, unit in tree.units.items():
         exclude = unit.value.get("exclude")
         if path.name == CI_ROLES_UNIT:
@@ -379,43 +346,40 @@ def ci_roles(tree: Tree) -> list[str]:
                 or sorted(exclude.get("actions", [])) != ["apply", "destroy"]
                 or exclude.get("exclude_dependencies") is not False
             ):
-                problems.append(
+                yield (
                     f"{tree.name(path)}: must be excluded from run --all apply and destroy only, got {exclude}"
                 )
             inputs = unit.value.get("inputs") or {}
             bucket = unit.value["remote_state"]["config"]["bucket"]
             if inputs.get("state_bucket_name") != bucket:
-                problems.append(
+                yield (
                     f"{tree.name(path)}: state_bucket_name {inputs.get('state_bucket_name')!r} is not {bucket!r}"
                 )
             prefix = inputs.get("state_key_prefix", "")
             for other in tree.units.values():
                 key = other.value["remote_state"]["config"]["key"]
                 if other.path.parent == path.parent and not key.startswith(prefix):
-                    problems.append(f"{tree.name(path)}: state_key_prefix {prefix!r} does not cover {key}")
+                    yield f"{tree.name(path)}: state_key_prefix {prefix!r} does not cover {key}"
         elif path.name == "lambda" and exclude:
             # Left out of plans only, and only while nothing is pinned (live/_envcommon/lambda.hcl).
             empty_pin = (unit.value.get("inputs") or {}).get("image_uri") == ""
             if exclude.get("actions") != ["plan"] or exclude.get("if") is not empty_pin:
-                problems.append(
+                yield (
                     f"{tree.name(path)}: may be excluded from plans only while its pin is empty, got {exclude}"
                 )
         elif exclude:
-            problems.append(f"{tree.name(path)}: excluded from run --all ({exclude})")
-    return problems
+            yield f"{tree.name(path)}: excluded from run --all ({exclude})"
 
 
-def state_bucket_named_once(tree: Tree) -> list[str]:
+def state_bucket_named_once(tree: Tree) -> Iterator[str]:
     """The state bucket's name is spelt in live/state.hcl only; root.hcl and the CI roles read it there."""
-    problems = []
     for path in hcl_files(tree.root):
         name = str(path.relative_to(tree.root))
         if name != STATE_FILE and "-tfstate-" in path.read_text():
-            problems.append(f"{name} spells the state bucket's name: read it from {STATE_FILE}")
-    return problems
+            yield f"{name} spells the state bucket's name: read it from {STATE_FILE}"
 
 
-CHECKS: dict[str, Callable[[Tree], list[str]]] = {
+CHECKS: dict[str, Callable[[Tree], Iterator[str]]] = {
     "parsed_and_formatted": parsed_and_formatted,
     "evaluation": evaluation,
     "units_include_root": units_include_root,

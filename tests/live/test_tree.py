@@ -25,7 +25,7 @@ IMAGE = f"111111111111.dkr.ecr.us-east-1.amazonaws.com/lambda-api-dev@{DIGEST}"
 
 @pytest.mark.parametrize("check", CHECKS)
 def test_live_tree_keeps_its_contract(tree: Tree, check: str) -> None:
-    assert CHECKS[check](tree) == []
+    assert list(CHECKS[check](tree)) == []
 
 
 def test_every_unit_is_checked(tree: Tree) -> None:
@@ -266,7 +266,7 @@ def test_check_fails_on_a_broken_copy(
         text = target.read_text()
         assert text.count(old) == 1, f"{path} must contain {old!r} exactly once"
         target.write_text(text.replace(old, new or ""))
-    problems = CHECKS[check](Tree(root, tf_env, tmp_path / "eval"))
+    problems = list(CHECKS[check](Tree(root, tf_env, tmp_path / "eval")))
     assert any(expected in problem for problem in problems), problems
 
 
