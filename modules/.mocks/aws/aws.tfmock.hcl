@@ -1,10 +1,9 @@
 # The mock AWS account every module's tests/*.tftest.hcl plans and applies against, loaded by
 # `mock_provider "aws" { source = "../.mocks/aws" }` ("Mocks", Terraform language docs: mock data
-# files, .tfmock.hcl). The mock provider would make up random strings for computed attributes; the
-# modules build ARNs from the account, partition and region, and pass resource ARNs on to arguments
-# that the provider's schema and the modules' own validations check, so those are given here, once,
-# in account 123456789012, us-east-1. A test that asserts one of these values reads it here.
-# A hidden directory, so nothing that walks modules/*/ takes it for a module.
+# files, .tfmock.hcl), in account 123456789012, us-east-1. The mock provider makes up random strings
+# for computed attributes; only those the modules build ARNs from, those the AWS provider checks
+# where they are passed on (an ARN argument refuses a random string) and those a test asserts are
+# given here, once. A hidden directory, so nothing that walks modules/*/ takes it for a module.
 
 mock_data "aws_caller_identity" {
   defaults = { account_id = "123456789012" }
@@ -28,16 +27,8 @@ mock_data "aws_iam_openid_connect_provider" {
 
 # IAM, KMS, CloudWatch, SNS
 
-mock_resource "aws_iam_openid_connect_provider" {
-  defaults = { arn = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" }
-}
-
 mock_resource "aws_iam_role" {
   defaults = { arn = "arn:aws:iam::123456789012:role/api" }
-}
-
-mock_resource "aws_iam_policy" {
-  defaults = { arn = "arn:aws:iam::123456789012:policy/api" }
 }
 
 mock_resource "aws_kms_key" {
@@ -45,10 +36,6 @@ mock_resource "aws_kms_key" {
     arn    = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000001"
     key_id = "00000000-0000-0000-0000-000000000001"
   }
-}
-
-mock_resource "aws_kms_alias" {
-  defaults = { arn = "arn:aws:kms:us-east-1:123456789012:alias/api" }
 }
 
 mock_resource "aws_cloudwatch_log_group" {
@@ -75,10 +62,6 @@ mock_resource "aws_apigatewayv2_api" {
 
 mock_resource "aws_apigatewayv2_integration" {
   defaults = { id = "int123" }
-}
-
-mock_resource "aws_apigatewayv2_stage" {
-  defaults = { id = "$default" }
 }
 
 mock_resource "aws_apigatewayv2_authorizer" {
