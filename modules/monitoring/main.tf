@@ -3,13 +3,11 @@ data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
 locals {
-  account_id   = data.aws_caller_identity.current.account_id
-  partition    = data.aws_partition.current.partition
-  region       = data.aws_region.current.name
+  region       = data.aws_region.current.name # every dashboard widget names it
   service_name = coalesce(var.service_name, var.function_name)
 
   kms_key_arn      = var.kms_key_arn != null ? var.kms_key_arn : module.kms[0].key_arn
-  alarm_arn_prefix = "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${var.name}-"
+  alarm_arn_prefix = "arn:${data.aws_partition.current.partition}:cloudwatch:${local.region}:${data.aws_caller_identity.current.account_id}:alarm:${var.name}-"
 }
 
 ################################################################################
@@ -53,7 +51,7 @@ data "aws_iam_policy_document" "topic" {
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
-      values   = [local.account_id]
+      values   = [data.aws_caller_identity.current.account_id]
     }
 
     condition {

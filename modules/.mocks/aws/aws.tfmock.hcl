@@ -60,14 +60,6 @@ mock_resource "aws_apigatewayv2_api" {
   }
 }
 
-mock_resource "aws_apigatewayv2_integration" {
-  defaults = { id = "int123" }
-}
-
-mock_resource "aws_apigatewayv2_authorizer" {
-  defaults = { id = "jwt123" }
-}
-
 mock_resource "aws_apigatewayv2_domain_name" {
   defaults = { id = "api.example.com" }
 }

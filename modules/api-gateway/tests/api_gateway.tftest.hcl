@@ -28,7 +28,7 @@ run "http_api_to_the_alias" {
 
   assert {
     condition = (
-      aws_apigatewayv2_route.default.route_key == "$default" && aws_apigatewayv2_route.default.target == "integrations/int123" &&
+      aws_apigatewayv2_route.default.route_key == "$default" && aws_apigatewayv2_route.default.target == "integrations/${aws_apigatewayv2_integration.lambda.id}" &&
       length(aws_apigatewayv2_route.protected) == 0 && output.route_keys == tolist(["$default"])
     )
     error_message = "Every request must reach the function through the $default route: the app owns its routes, and a new one needs no edit here."
@@ -268,8 +268,8 @@ run "jwt_protects_the_listed_routes_only" {
   assert {
     condition = keys(aws_apigatewayv2_route.protected) == ["GET /hello", "POST /echo"] && alltrue([
       for route in aws_apigatewayv2_route.protected :
-      route.authorization_type == "JWT" && route.authorizer_id == "jwt123" &&
-      route.authorization_scopes == toset(["api/read"]) && route.target == "integrations/int123"
+      route.authorization_type == "JWT" && route.authorizer_id == aws_apigatewayv2_authorizer.jwt[0].id &&
+      route.authorization_scopes == toset(["api/read"]) && route.target == "integrations/${aws_apigatewayv2_integration.lambda.id}"
     ])
     error_message = "Each protected route key must be a route of its own, to the function, behind the JWT authorizer with the scopes."
   }
@@ -281,7 +281,7 @@ run "jwt_protects_the_listed_routes_only" {
 
   assert {
     condition = (
-      output.protected_route_keys == tolist(["GET /hello", "POST /echo"]) && output.authorizer_id == "jwt123" &&
+      output.protected_route_keys == tolist(["GET /hello", "POST /echo"]) && output.authorizer_id == aws_apigatewayv2_authorizer.jwt[0].id &&
       output.route_keys == tolist(["$default", "GET /hello", "POST /echo"])
     )
     error_message = "The outputs must name the authorizer, the protected routes and every route key."
