@@ -1,14 +1,13 @@
 """Servers whose latency the test decides, for `ops load`.
 
-`Delays` makes the n-th request it receives wait as long as the test said. With a `VirtualClock`
-the wait costs no time: the server moves the clock `ops load` reads (`ops.load.clock`) instead, so
-the figures `ops load` reports are exact, whatever the load on the machine. Without one it really
-sleeps, and a measured latency can only be longer than the delay, never shorter.
+`Delays` makes the n-th request it receives take as long as the test said, on a `VirtualClock`: the
+wait costs no time, the server moves the clock `ops load` reads (`ops.load.clock`) instead, so the
+figures `ops load` reports are exact, whatever the load on the machine. What real waits measure on
+this machine is `make bench-load`'s to report, not a test's.
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
 import threading
 from collections.abc import Mapping
@@ -36,9 +35,7 @@ class Delays:
     """ASGI app: request number n (0 is the first one received) waits `delays_ms.get(n, 0)` ms, then
     gets `status` with a small JSON body; a delay of `math.inf` is never answered."""
 
-    def __init__(
-        self, delays_ms: Mapping[int, float], clock: VirtualClock | None = None, status: int = 200
-    ) -> None:
+    def __init__(self, delays_ms: Mapping[int, float], clock: VirtualClock, status: int = 200) -> None:
         self.delays_ms = delays_ms
         self.clock = clock
         self.status = status
@@ -53,8 +50,5 @@ class Delays:
             while (await receive())["type"] != "http.disconnect":
                 pass
             return
-        if self.clock is not None:
-            self.clock.advance(delay)
-        elif delay:
-            await asyncio.sleep(delay / 1000)
+        self.clock.advance(delay)
         await JSONResponse({"request": number}, self.status)(scope, receive, send)
