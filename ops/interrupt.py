@@ -5,39 +5,33 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from types import FrameType
+from typing import Any
 
 
 @contextmanager
-def terminate_as_interrupt() -> Iterator[None]:
+def _handled(handler: Callable[[int, FrameType | None], Any] | signal.Handlers) -> Iterator[None]:
+    """SIGINT and SIGTERM go to `handler` inside the block (signals reach the main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {number: signal.signal(number, handler) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, restored in previous.items():
+            signal.signal(number, restored)
+
+
+def terminate_as_interrupt() -> AbstractContextManager[None]:
     """SIGTERM (a cancelled CI job) stops the command the way Ctrl-C does: through its clean-up. SIGINT is
     set too: a process started with SIGINT ignored (a shell's background job, some process
     supervisors) inherits that, and Python then never raises KeyboardInterrupt for it."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = {number: signal.signal(number, interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+    return _handled(signal.default_int_handler)
 
 
-@contextmanager
-def uninterrupted() -> Iterator[None]:
-    """Ctrl-C and SIGTERM wait until the block is done: a half-done clean-up is the worst outcome."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+def uninterrupted() -> AbstractContextManager[None]:
+    """Ctrl-C and SIGTERM are ignored until the block is done: a half-done clean-up is the worst outcome."""
+    return _handled(signal.SIG_IGN)
