@@ -316,9 +316,13 @@ def release(
                 out(
                     f"first metrics from version {plan.version} {(signal.first_seen - signal.since).total_seconds():.0f} s after the start"
                 )
-    except (OpsError, KeyboardInterrupt) as exc:
-        # Whatever stopped the shift, traffic goes back to the version that was serving.
-        reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
+    except (Exception, KeyboardInterrupt) as exc:
+        # Whatever stopped the shift, traffic goes back to the version that was serving: a failure
+        # of ours or of a probe (not an OpsError) too, then it is reported as the error it is.
+        if isinstance(exc, KeyboardInterrupt):
+            reason = "interrupted"
+        else:
+            reason = str(exc) if isinstance(exc, OpsError) else f"{type(exc).__name__}: {exc}"
         journal.outcome = f"rolled back ({reason})"
         roll_back(fn, stable, plan.version, reason, out)
         raise
@@ -328,12 +332,14 @@ def release(
 
 
 def roll_back(fn: Function, stable: str, version: str, reason: str, out: Print) -> int:
-    out(f"rolling back: {reason}")
     # A CI runner cancelling a job sends SIGINT, then SIGTERM a few seconds later: the second must
-    # not stop the rollback the first one started.
+    # not stop the rollback the first one started, even while a line is written to a slow pipe.
     with uninterrupted():
+        out(f"rolling back: {reason}")
         fn.point(stable, {}, f"ops: rolled back version {version}"[:256])
-    out(f"rolled back: alias {fn.alias!r} serves version {stable} again, version {version} has no traffic")
+        out(
+            f"rolled back: alias {fn.alias!r} serves version {stable} again, version {version} has no traffic"
+        )
     return 1
 
 

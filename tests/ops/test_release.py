@@ -343,6 +343,26 @@ def test_each_step_is_held_for_its_interval(
     ]
 
 
+def test_an_unexpected_error_mid_canary_rolls_back(fn: Lambda) -> None:
+    calls = []
+
+    def probe() -> str | None:  # clear before the release, then a fault of ours (not an OpsError)
+        calls.append(1)
+        if len(calls) > 1:
+            raise ValueError("statusCode 'oops' is not a number")
+        return None
+
+    clock, lines = FakeClock(), []
+    plan = release.Plan("2", [10], 120, 5)
+    journal = release.Journal(fn.name, "live", plan)
+    with pytest.raises(ValueError, match="oops"):
+        release.release(release.Function(aws.client("lambda"), fn.name, "live"), plan,
+                        release.Watch(alarms=probe), lines.append, clock, clock.sleep, journal)  # fmt: skip
+    assert fn.alias()[:2] == ("1", {})
+    assert "rolling back: ValueError: statusCode 'oops' is not a number" in lines
+    assert journal.outcome == "rolled back (ValueError: statusCode 'oops' is not a number)"
+
+
 def test_alarm_mid_canary_rolls_back(fn: Lambda, alarm: Alarm, monkeypatch: pytest.MonkeyPatch) -> None:
     updates = AliasUpdates(monkeypatch, when=canary_on("2"), then=lambda: alarm.set("ALARM"))
     clock, lines = FakeClock(), []
