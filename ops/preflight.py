@@ -22,7 +22,7 @@ from typing import Any
 import botocore.exceptions
 
 from ops import OpsError, aws
-from shared.pins import LIVE
+from shared.pins import LIVE, PinError, hcl_locals
 
 ENVIRONMENT = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 IMAGE = re.compile(
@@ -67,13 +67,11 @@ class Environment:
         return f"{self.project['name']}-{self.name}"
 
     @property
-    def state_bucket(self) -> str:  # root.hcl's remote_state bucket
+    def state_bucket(self) -> str:  # live/state.hcl's bucket (tests/live holds the two equal)
         return f"{self.project['name']}-tfstate-{self.account}-{self.region}"
 
 
 def _locals(path: Path) -> dict[str, Any]:
-    from shared.pins import PinError, hcl_locals
-
     try:
         return hcl_locals(path.read_text(), path)
     except OSError as exc:

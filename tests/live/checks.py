@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import hcl2
-from hcl2.utils import SerializationOptions
 
+from ops import preflight
 from shared import terragrunt as tg
+from shared.pins import PLAIN
 
 ENVIRONMENTS = ("dev", "prod")
 ROOT_INCLUDE = 'find_in_parent_folders("root.hcl")'
@@ -264,9 +265,6 @@ def environments_match(tree: Tree) -> Iterator[str]:
             yield f"env.hcl value {key!r} is not documented in live/README.md"
 
 
-PLAIN = SerializationOptions(strip_string_quotes=True, with_comments=False, explicit_blocks=False)
-
-
 def _provider(contents: str) -> dict[str, Any]:
     """The one aws provider block of a generated provider.tf, as plain values."""
     data = hcl2.loads(contents, serialization_options=PLAIN)
@@ -377,6 +375,13 @@ def state_bucket_named_once(tree: Tree) -> Iterator[str]:
         name = str(path.relative_to(tree.root))
         if name != STATE_FILE and "-tfstate-" in path.read_text():
             yield f"{name} spells the state bucket's name: read it from {STATE_FILE}"
+    # ops preflight runs without Terragrunt, so it builds the name from env.hcl and project.hcl: held
+    # here to what every unit's remote_state evaluates to.
+    for path, unit in tree.units.items():
+        bucket = (unit.value.get("remote_state") or {}).get("config", {}).get("bucket")
+        checked = preflight.read(path.parent.name, tree.root / "live").state_bucket
+        if bucket != checked:
+            yield f"{tree.name(path)}: state bucket {bucket!r}, but ops preflight checks {checked!r}"
 
 
 CHECKS: dict[str, Callable[[Tree], Iterator[str]]] = {

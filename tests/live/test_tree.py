@@ -214,6 +214,14 @@ MUTANTS = [
         id="ci-roles-other-bucket",
     ),
     pytest.param(
+        "live/state.hcl",
+        '"${local.project.name}-tfstate-${local.env.account_id}-${local.env.region}"',
+        '"${local.project.name}-tfstate-${local.env.region}-${local.env.account_id}"',
+        "state_bucket_named_once",
+        "live/dev/ecr: state bucket 'lambda-api-tfstate-us-east-1-111111111111', but ops preflight checks",
+        id="preflight-other-bucket",
+    ),
+    pytest.param(
         "root.hcl",
         'read_terragrunt_config(find_in_parent_folders("state.hcl")).locals.bucket',
         '"${local.project.name}-tfstate-${local.env.account_id}-${local.env.region}"',
