@@ -123,11 +123,7 @@ def say(line: str) -> None:
 def cmd_smoke(args: argparse.Namespace) -> int:
     from ops import smoke
 
-    # The options spelled as smoke.run's parameters.
-    options = {
-        key: getattr(args, key)
-        for key in ("origin", "timeout", "warmup", "expect_version", "protected_route")
-    }
+    options = named(args, "origin", "timeout", "warmup", "expect_version", "protected_route")
     with reporting(args) as write_json:
         report = smoke.run(args.base_url, skip=tuple(args.skip), token=bearer_token(args), **options)
         print(report.text())
