@@ -75,7 +75,7 @@ run "policies_are_least_privilege" {
       ])) == toset([
       "ecr:GetAuthorizationToken", "xray:PutTraceSegments", "xray:PutTelemetryRecords",
       "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:DeleteQueryDefinition", "logs:DescribeLogGroups",
-      "logs:DescribeQueryDefinitions", "logs:DescribeResourcePolicies", "logs:GetLogDelivery", "logs:GetQueryResults",
+      "logs:DescribeQueryDefinitions", "logs:DescribeResourcePolicies", "logs:GetLogDelivery",
       "logs:ListLogDeliveries", "logs:PutQueryDefinition", "logs:PutResourcePolicy", "logs:StopQuery",
       "logs:UpdateLogDelivery", "cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics", "kms:ListAliases",
       "lambda:GetAccountSettings",
