@@ -270,11 +270,11 @@ def shell_commands(script: str) -> Iterator[Command]:
             for operator in (OPERATOR.findall(token) if set(token) <= OPERATOR_CHARS else [token])
         ]
         current: list[str] = []
-        for token in [*tokens, "\n"]:  # "\n": the end of the line, never a token
-            if token not in SEPARATORS and token != "\n":
-                current.append(token)
+        for part in [*tokens, "\n"]:  # "\n": the end of the line, never a token
+            if part not in SEPARATORS and part != "\n":
+                current.append(part)
                 continue
-            after = ";" if token == "\n" else token
+            after = ";" if part == "\n" else part
             words = [w for w in current if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", w)]
             prefixes: list[str] = []
             while words and words[0] in PREFIXES:
@@ -282,11 +282,11 @@ def shell_commands(script: str) -> Iterator[Command]:
             if words:
                 own = depth == 0 and before not in PIPES and after not in PIPES | {"&"}
                 yield Command(words, prefixes, own)
-            if token == "(":
+            if part == "(":
                 depth += 1
-            elif token == ")":  # also ends a `case` pattern, hence the floor
+            elif part == ")":  # also ends a `case` pattern, hence the floor
                 depth = max(0, depth - 1)
-            if current or token != "\n":  # a line ending in `|` pipes into the next one
+            if current or part != "\n":  # a line ending in `|` pipes into the next one
                 before = after
             current = []
 
