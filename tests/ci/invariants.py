@@ -188,7 +188,7 @@ def runs(tree: Tree, job: dict[str, Any], found: Callable[[str], bool]) -> bool:
 
 def pushes_pins(tree: Tree, job: dict[str, Any]) -> bool:
     return runs(
-        tree, job, lambda script: any(module == "ci.commit_pin" for module, _ in python_modules(script))
+        tree, job, lambda script: any(module == "ci.commit_pin" for module, *_ in python_modules(script))
     )
 
 
@@ -238,14 +238,25 @@ def no_expressions_in_run(tree: Tree) -> list[str]:
     return [f"{where}: `${{{{ }}}}` inside run:" for where, script in run_scripts(tree) if "${{" in script]
 
 
-SEPARATORS = {";", "&&", "||", "|", "(", ")", "&", ";;", "{", "}"}
+SEPARATORS = {";", "&&", "||", "|", "|&", "(", ")", "&", ";;", "{", "}"}
 PREFIXES = {"if", "then", "else", "elif", "do", "while", "until", "!", "time", "exec", "command"}
+PIPES = {"|", "|&"}
+# shlex returns a run of these characters as one token (`);`, `()`, `>&`): split it into operators.
+OPERATOR_CHARS = set("();<>|&")
+OPERATOR = re.compile(r"&&|\|\||;;|\|&|&>>?|[<>]+[&|]?|[();|&]")
 
 
-def commands(script: str) -> Iterator[list[str]]:
-    """Simple commands of a shell script, each as its words (assignments and keywords dropped)."""
-    joined = script.replace("\\\n", " ")
-    for line in joined.splitlines():
+@dataclass
+class Command:
+    words: list[str]  # assignments and leading keywords dropped
+    prefixes: list[str]  # the keywords dropped in front of it: `exec`, `if`, `!`, ...
+    own_shell: bool  # run by the script's shell itself, not in a pipeline, a `( )`/`$( )` or with `&`
+
+
+def shell_commands(script: str) -> Iterator[Command]:
+    """Simple commands of a shell script, comments ignored."""
+    depth, before = 0, ";"  # open `(` around the command; the separator in front of it
+    for line in script.replace("\\\n", " ").splitlines():
         lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
         lexer.whitespace_split = True
         lexer.commenters = "#"
@@ -253,17 +264,36 @@ def commands(script: str) -> Iterator[list[str]]:
             tokens = list(lexer)
         except ValueError:  # an unbalanced quote spanning lines (heredocs and the like)
             continue
+        tokens = [
+            operator
+            for token in tokens
+            for operator in (OPERATOR.findall(token) if set(token) <= OPERATOR_CHARS else [token])
+        ]
         current: list[str] = []
-        for token in [*tokens, ";"]:
-            if token in SEPARATORS:
-                words = [w for w in current if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", w)]
-                while words and words[0] in PREFIXES:
-                    words = words[1:]
-                if words:
-                    yield words
-                current = []
-            else:
-                current.append(token)
+        for part in [*tokens, "\n"]:  # "\n": the end of the line, never a token
+            if part not in SEPARATORS and part != "\n":
+                current.append(part)
+                continue
+            after = ";" if part == "\n" else part
+            words = [w for w in current if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", w)]
+            prefixes: list[str] = []
+            while words and words[0] in PREFIXES:
+                prefixes.append(words.pop(0))
+            if words:
+                own = depth == 0 and before not in PIPES and after not in PIPES | {"&"}
+                yield Command(words, prefixes, own)
+            if part == "(":
+                depth += 1
+            elif part == ")":  # also ends a `case` pattern, hence the floor
+                depth = max(0, depth - 1)
+            if current or part != "\n":  # a line ending in `|` pipes into the next one
+                before = after
+            current = []
+
+
+def commands(script: str) -> Iterator[list[str]]:
+    """Simple commands of a shell script, each as its words (assignments and keywords dropped)."""
+    return (command.words for command in shell_commands(script))
 
 
 def makefile_targets(root: Path) -> set[str]:
@@ -289,11 +319,12 @@ def make_targets_exist(tree: Tree) -> list[str]:
     return problems
 
 
-def python_modules(script: str) -> Iterator[tuple[str, list[str]]]:
-    """(module, arguments) for every `python[3] -m module ...` in a script."""
-    for words in commands(script):
+def python_modules(script: str) -> Iterator[tuple[str, list[str], Command]]:
+    """(module, arguments, command) for every `python[3[.N]] -m module ...` in a script, any path."""
+    for command in shell_commands(script):
+        words = command.words
         if re.fullmatch(r"(?:\S*/)?python3?(?:\.\d+)?", words[0]) and len(words) > 2 and words[1] == "-m":
-            yield words[2], words[3:]
+            yield words[2], words[3:], command
 
 
 def check_options(
@@ -329,7 +360,7 @@ def python_commands_exist(
         from ops.cli import parser as ops_parser
     problems = []
     for where, script in run_scripts(tree):
-        for module, arguments in python_modules(script):
+        for module, arguments, _ in python_modules(script):
             if module == "ops":
                 choices = subcommands(ops_parser())
                 sub = arguments[0] if arguments else ""
@@ -541,7 +572,7 @@ def runs_module(tree: Tree, job: dict[str, Any], wanted: str) -> bool:
     return any(
         module == wanted or (arguments[:1] == [wanted] and module == "ops")
         for step in job.get("steps") or []
-        for module, arguments in python_modules(str(step.get("run", "")))
+        for module, arguments, _ in python_modules(str(step.get("run", "")))
     )
 
 
@@ -597,7 +628,7 @@ def preflight_before_apply(tree: Tree) -> list[str]:
             script = str(step.get("run", ""))
             if any(
                 module == "ops" and arguments[:1] == ["preflight"]
-                for module, arguments in python_modules(script)
+                for module, arguments, _ in python_modules(script)
             ):
                 seen = True
             if any(
@@ -661,19 +692,21 @@ def stopped_cleanly_on_cancel(tree: Tree) -> list[str]:
     """A cancelled job's step gets SIGINT, then SIGTERM, sent to its entry process, the shell of a
     `run:` ("Workflow cancellation reference", GitHub Actions docs); a shell waiting on a command does
     not pass them on, and the tree is killed 10 s later. `ops release` rolls back on either signal, so
-    its step `exec`s it: the command becomes the entry process."""
+    its step `exec`s it: the command becomes the entry process. An `exec` in a pipeline, a subshell or
+    the background replaces only a child of that shell, so it does not count."""
     problems = []
     for where, script in run_scripts(tree):
-        for line in script.replace("\\\n", " ").splitlines():
-            words = line.split()
-            for at in range(len(words) - 3):
-                command = words[at + 2 : at + 4]
-                if (
-                    words[at : at + 2] == ["python", "-m"]
-                    and command in UNDONE_ON_SIGNAL
-                    and words[at - 1 : at] != ["exec"]
-                ):
-                    problems.append(f"{where}: `{' '.join(command)}` without exec")
+        for module, arguments, command in python_modules(script):
+            undone = [module, *arguments[:1]]
+            if undone not in UNDONE_ON_SIGNAL:
+                continue
+            if "exec" not in command.prefixes:
+                problems.append(f"{where}: `{' '.join(undone)}` without exec")
+            elif not command.own_shell:
+                problems.append(
+                    f"{where}: `{' '.join(undone)}` exec'd in a pipeline, subshell or background, "
+                    "not by the step's shell"
+                )
     return problems
 
 

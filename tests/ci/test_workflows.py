@@ -409,3 +409,83 @@ def test_every_uses_line_is_seen() -> None:
         1 for file in tree.files() for line in file.text.splitlines() if invariants.USES_LINE.match(line)
     )
     assert seen == parsed > 20
+
+
+# The release step's command, as _deploy.yml spells it, and the end of that command.
+RELEASE = "exec python -m ops release"
+RELEASE_END = '--signal-delay "$SIGNAL_DELAY" \\\n            --summary "$GITHUB_STEP_SUMMARY"'
+
+
+@pytest.mark.parametrize(
+    "edits",
+    [
+        [(RELEASE, "exec python3 -m ops release")],
+        [(RELEASE, "exec python3.12 -m ops release")],
+        [(RELEASE, "exec .venv/bin/python -m ops release")],
+        [(RELEASE, 'exec "$RUNNER_TEMP/venv/bin/python3" -m ops release')],
+        [(RELEASE, "PYTHONUNBUFFERED=1 exec python3 -m ops release")],
+        [(RELEASE, "# python -m ops release --dry-run\n          " + RELEASE)],
+        [(RELEASE, "echo start  # python -m ops release\n          " + RELEASE)],
+        [(RELEASE, "echo start  # log first; python -m ops release next\n          " + RELEASE)],
+        [(RELEASE, "if true; then exec python3 -m ops release"), (RELEASE_END, RELEASE_END + "; fi")],
+        [(RELEASE, "{ exec python3 -m ops release"), (RELEASE_END, RELEASE_END + "; }")],
+    ],
+    ids=[
+        "python3",
+        "python3.12",
+        "venv",
+        "quoted-path",
+        "assignment",
+        "comment",
+        "inline-comment",
+        "separator-in-comment",
+        "if",
+        "group",
+    ],
+)
+def test_release_exec_accepted_in_every_spelling(broken: Path, edits: list[tuple[str, str]]) -> None:
+    for old, new in edits:
+        edit(broken / ".github" / "workflows" / "_deploy.yml", old, new)
+    assert invariants.stopped_cleanly_on_cancel(Tree.read(broken)) == []
+
+
+@pytest.mark.parametrize(
+    ("edits", "expected"),
+    [
+        ([(RELEASE, "python3 -m ops release")], "`ops release` without exec"),
+        ([(RELEASE, "python3.12 -m ops release")], "`ops release` without exec"),
+        ([(RELEASE, ".venv/bin/python -m ops release")], "`ops release` without exec"),
+        ([(RELEASE, "time python -m ops release")], "`ops release` without exec"),
+        ([(RELEASE, "true && python3 -m ops release")], "`ops release` without exec"),
+        ([(RELEASE, "exec true; python3 -m ops release")], "`ops release` without exec"),
+        ([(RELEASE, "python -m ops tune")], "`ops tune` without exec"),
+        ([(RELEASE_END, RELEASE_END + ' | tee "$RUNNER_TEMP/release.log"')], "pipeline"),
+        ([(RELEASE_END, RELEASE_END + " &\n          wait")], "background"),
+        ([(RELEASE, "(" + RELEASE), (RELEASE_END, RELEASE_END + ")")], "subshell"),
+        ([(RELEASE, "out=$(" + RELEASE), (RELEASE_END, RELEASE_END + ")")], "subshell"),
+        ([(RELEASE, "cat config |\n          " + RELEASE)], "pipeline"),
+    ],
+    ids=[
+        "python3",
+        "python3.12",
+        "venv",
+        "time",
+        "after-and",
+        "exec-of-another",
+        "tune",
+        "piped",
+        "background",
+        "subshell",
+        "substitution",
+        "piped-from-line-above",
+    ],
+)
+def test_release_without_exec_by_the_step_shell_is_flagged(
+    broken: Path, edits: list[tuple[str, str]], expected: str
+) -> None:
+    for old, new in edits:
+        edit(broken / ".github" / "workflows" / "_deploy.yml", old, new)
+    problems = invariants.stopped_cleanly_on_cancel(Tree.read(broken))
+    assert len(problems) == 1, problems
+    assert expected in problems[0], problems
+    assert problems[0].startswith("_deploy.yml:"), problems
