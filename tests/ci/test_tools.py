@@ -206,6 +206,32 @@ def test_invoke_image_flags_runtime_errors_and_wrong_shapes() -> None:
     ]
 
 
+# Results API Gateway cannot make a response of: its 500, whoever turns the result into an answer.
+UNUSABLE_RESULTS = [
+    {"statusCode": "oops", "body": "{}"},
+    {"statusCode": None},
+    {"statusCode": 99},
+    {"statusCode": 600},
+    {"statusCode": 200, "isBase64Encoded": True, "body": "abc"},  # not base64 (bad padding)
+    {"statusCode": 200, "isBase64Encoded": True, "body": 12},
+    {"statusCode": 200, "headers": ["content-type"]},
+]
+
+
+@pytest.mark.parametrize("result", UNUSABLE_RESULTS, ids=range(len(UNUSABLE_RESULTS)))
+def test_an_unusable_result_is_api_gateways_500(result: dict[str, object]) -> None:
+    from app.main import app
+    from shared.events import http_response
+
+    assert http_response(result) == (
+        500, [("content-type", "application/json")], b'{"message":"Internal Server Error"}'
+    )  # fmt: skip
+    case = invoke_image.cases(app.state.openapi, "1.0.0")[0]
+    problems = invoke_image.check(case, result)
+    assert problems[0] == "expected status 200, got 500"
+    assert "missing X-Request-ID header" in problems
+
+
 def test_invoke_image_says_when_the_examples_cannot_be_read(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -417,3 +417,22 @@ def test_bad_token_or_route_is_one_line(ops: OpsRunner, args: list[str], message
     assert message in result.err
     assert result.err.count("\n") == 1
     assert "two words" not in result.err
+
+
+def test_a_version_answering_an_unusable_result_fails_the_checks_without_an_error() -> None:
+    """`ops release` smokes one version through ops.invoke: a result API Gateway could not use is its
+    500 there too, a failed check, not an unexpected error."""
+    import io
+
+    from ops.invoke import BASE_URL, VersionTransport
+
+    class Lambda:
+        def invoke(self, **request: object) -> dict[str, object]:
+            payload = json.dumps({"statusCode": "oops", "body": "{}"}).encode()
+            return {"ExecutedVersion": request["Qualifier"], "Payload": io.BytesIO(payload)}
+
+    report = smoke.run(BASE_URL, warmup=0, transport=VersionTransport(Lambda(), "fn", "7"),
+                       retry_server_errors=False)  # fmt: skip
+    assert [o.status for o in report.outcomes] == [500] * len(report.outcomes)
+    assert failures(report) == {o.name for o in report.outcomes}
+    assert "expected status 200, got 500" in report.text()
