@@ -34,6 +34,10 @@ PHRASES: dict[int, set[str]] = {
 }
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 METHODS = ("get", "put", "post", "delete", "patch")
+# API Gateway HTTP APIs take payloads of at most 10 MB, not increasable (docs.aws.amazon.com/
+# apigateway/latest/developerguide/http-api-quotas.html): a larger stated body limit is a mistake.
+# At least 2 bytes: the smallest JSON string, "", which the body-limit checks send.
+MAX_BODY_LIMIT = 10 * 1024 * 1024
 
 
 class ContractError(ValueError):
@@ -81,27 +85,61 @@ class Example:
         return self.path + (f"?{self.query}" if self.query else "")
 
 
-def examples(document: Mapping[str, Any]) -> list[Example]:
-    """Every operation's examples, in the document's order."""
-    found: list[Example] = []
+@dataclass(frozen=True)
+class Operation:
+    """One operation of the document: `method` upper case, `spec` its OpenAPI operation object."""
+
+    method: str
+    path: str
+    spec: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Document:
+    """What a client takes from the API's document, read once: its operations, their examples, the
+    body limit (None when it states none a request could meet)."""
+
+    operations: list[Operation]
+    examples: list[Example]
+    max_body_bytes: int | None
+
+
+def read(document: Mapping[str, Any]) -> Document:
+    """The document's operations, examples and body limit; ContractError when they cannot be read."""
+    found = operations(document)
+    return Document(found, _examples(found), max_body_bytes(document))
+
+
+def operations(document: Mapping[str, Any]) -> list[Operation]:
+    """Every operation the document describes, in its order."""
     paths = document.get("paths")
     if not isinstance(paths, Mapping):
         raise ContractError("the document has no paths")
-    for path, item in paths.items():
-        for method, operation in item.items() if isinstance(item, Mapping) else ():
-            if method in METHODS and isinstance(operation, Mapping):
-                found += [
-                    _example(path, method, operation, entry) for entry in operation.get("x-contract", [])
-                ]
-    names = [example.name for example in found]
+    return [
+        Operation(method.upper(), path, operation)
+        for path, item in paths.items()
+        if isinstance(item, Mapping)
+        for method, operation in item.items()
+        if method in METHODS and isinstance(operation, Mapping)
+    ]
+
+
+def examples(document: Mapping[str, Any]) -> list[Example]:
+    """Every operation's examples, in the document's order."""
+    return _examples(operations(document))
+
+
+def _examples(found: list[Operation]) -> list[Example]:
+    listed = [_example(op, entry) for op in found for entry in op.spec.get("x-contract", [])]
+    names = [example.name for example in listed]
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise ContractError(f"example names must be unique: {', '.join(repeated)} repeated")
-    return found
+    return listed
 
 
-def _example(path: str, method: str, operation: Mapping[str, Any], entry: Any) -> Example:
-    where = f"{method.upper()} {path}"
+def _example(operation: Operation, entry: Any) -> Example:
+    where = f"{operation.method} {operation.path}"
     try:
         name, request, response = entry["name"], entry.get("request", {}), entry["response"]
         status = response["status"]
@@ -121,7 +159,7 @@ def _example(path: str, method: str, operation: Mapping[str, Any], entry: Any) -
         raise ContractError(f"{where}: example {name!r} has no HTTP status")
     media_type = PROBLEM
     if status < 400:
-        content = (operation.get("responses", {}).get(str(status)) or {}).get("content") or {}
+        content = (operation.spec.get("responses", {}).get(str(status)) or {}).get("content") or {}
         if not content:
             raise ContractError(
                 f"{where}: example {name!r} expects {status}, which the operation does not document"
@@ -129,8 +167,8 @@ def _example(path: str, method: str, operation: Mapping[str, Any], entry: Any) -
         media_type = next(iter(content))
     return Example(
         name,
-        method.upper(),
-        path,
+        operation.method,
+        operation.path,
         query,
         headers,
         body,
@@ -142,9 +180,11 @@ def _example(path: str, method: str, operation: Mapping[str, Any], entry: Any) -
 
 
 def max_body_bytes(document: Mapping[str, Any]) -> int | None:
-    """The body limit the API states (`x-max-body-bytes`), or None when it states none."""
+    """The body limit the API states (`x-max-body-bytes`), or None when it states none, or one no API
+    behind API Gateway can have (see MAX_BODY_LIMIT)."""
     value = document.get("x-max-body-bytes")
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    usable = isinstance(value, int) and not isinstance(value, bool) and 2 <= value <= MAX_BODY_LIMIT
+    return value if usable else None
 
 
 # The generic rules
