@@ -27,10 +27,8 @@ import httpx
 
 from ops import OpsError
 from shared import contract
-from shared.contract import REQUEST_ID, Answer
+from shared.contract import PUBLIC_PATHS, REQUEST_ID, Answer
 
-# Routes every deployment has, which stay public behind a JWT authorizer: checked without the token.
-PUBLIC_PATHS = ("/health", "/openapi.json")
 PROTECTED_ROUTE = re.compile(r"^(GET|HEAD|POST|PUT|PATCH|DELETE) (/[A-Za-z0-9._~/-]*)$")
 # A bearer token as HTTP allows it (RFC 6750 b64token): nothing that could break the header.
 TOKEN = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
@@ -167,42 +165,12 @@ def allowed(response: httpx.Response, header: str) -> set[str]:
 
 
 def verify_health(response: httpx.Response, ctx: Context) -> list[str]:
-    errors, body = contract.success(answer(response))
-    if body is None:
-        return errors
-    if not isinstance(body, dict) or body.get("status") != "ok":
-        errors.append(f'expected {{"status": "ok", ...}}, got {contract.short(body)}')
-    elif not isinstance(body.get("version"), str) or not body["version"]:
-        errors.append(f"health version {body.get('version')!r} is not a non-empty string")
-    elif ctx.expect_version is not None and body["version"] != ctx.expect_version:
-        errors.append(f"health version {body['version']!r}, expected {ctx.expect_version!r}")
-    return errors
+    return contract.health(answer(response), ctx.expect_version)
 
 
 def verify_openapi(response: httpx.Response, ctx: Context) -> list[str]:
     """The document, and in it what the other checks need: the examples and the body limit."""
-    errors, body = contract.success(answer(response))
-    if body is None:
-        return errors
-    if not isinstance(body, dict):
-        return [*errors, f"OpenAPI document is not an object: {contract.short(body)}"]
-    if not str(body.get("openapi", "")).startswith("3.1"):
-        errors.append(f"openapi {body.get('openapi')!r}, expected 3.1.x")
-    if not isinstance(body.get("info"), dict) or not isinstance(body["info"].get("title"), str):
-        errors.append("OpenAPI document has no info.title")
-    paths: dict[str, Any] = body["paths"] if isinstance(body.get("paths"), dict) else {}
-    missing = [p for p in PUBLIC_PATHS if p not in paths]
-    if missing:
-        errors.append(f"OpenAPI paths lack {', '.join(missing)}")
-    try:
-        ctx.document = contract.read(body)
-    except contract.ContractError as exc:
-        return [*errors, f"the route examples cannot be read, so none was checked: {exc}"]
-    stated = body.get("x-max-body-bytes")
-    if stated is not None and ctx.document.max_body_bytes is None:
-        errors.append(
-            f"x-max-body-bytes {stated!r} is not 2 to {contract.MAX_BODY_LIMIT} (API Gateway's 10 MB)"
-        )
+    errors, ctx.document = contract.openapi(answer(response))
     return errors
 
 

@@ -8,7 +8,8 @@ checked as soon as it is deployed. The generic rules are not examples: every ans
 three headers, every error is an RFC 9457 problem carrying the request id.
 
 Standard library only: `ops smoke` (over HTTP), the image check in CI (`ci.invoke_image`, a bare
-python3 against the Lambda Runtime Interface Emulator) and the tests apply the same rules.
+python3 against the Lambda Runtime Interface Emulator) and the tests apply the same rules, the
+judgements of /openapi.json and /health included.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ PHRASES: dict[int, set[str]] = {
 }
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 METHODS = ("get", "put", "post", "delete", "patch")
+# Routes every deployment has, which stay public behind a JWT authorizer.
+PUBLIC_PATHS = ("/health", "/openapi.json")
 # API Gateway HTTP APIs take payloads of at most 10 MB, not increasable (docs.aws.amazon.com/
 # apigateway/latest/developerguide/http-api-quotas.html): a larger stated body limit is a mistake.
 # At least 2 bytes: the smallest JSON string, "", which the body-limit checks send.
@@ -260,6 +263,46 @@ def problem(answer: Answer, status: int) -> list[str]:
         errors.append(f"problem request_id {request_id!r} is not a non-empty string")
     elif request_id != answer.headers.get("x-request-id"):
         errors.append(f"problem request_id {request_id!r} differs from the X-Request-ID header")
+    return errors
+
+
+def openapi(answer: Answer) -> tuple[list[str], Document | None]:
+    """What is wrong with the answer to GET /openapi.json, and the document read from it (None when
+    its examples cannot be read: then no route example can be checked)."""
+    errors, body = success(answer)
+    if body is None:
+        return errors, None
+    if not isinstance(body, dict):
+        return [*errors, f"OpenAPI document is not an object: {short(body)}"], None
+    if not str(body.get("openapi", "")).startswith("3.1"):
+        errors.append(f"openapi {body.get('openapi')!r}, expected 3.1.x")
+    if not isinstance(body.get("info"), dict) or not isinstance(body["info"].get("title"), str):
+        errors.append("OpenAPI document has no info.title")
+    paths = body["paths"] if isinstance(body.get("paths"), dict) else {}
+    missing = [p for p in PUBLIC_PATHS if p not in paths]
+    if missing:
+        errors.append(f"OpenAPI paths lack {', '.join(missing)}")
+    try:
+        document = read(body)
+    except ContractError as exc:
+        return [*errors, f"the route examples cannot be read, so none was checked: {exc}"], None
+    stated = body.get("x-max-body-bytes")
+    if stated is not None and document.max_body_bytes is None:
+        errors.append(f"x-max-body-bytes {stated!r} is not 2 to {MAX_BODY_LIMIT} (API Gateway's 10 MB)")
+    return errors, document
+
+
+def health(answer: Answer, version: str | None = None) -> list[str]:
+    """What is wrong with the answer to GET /health: ok, with a version (`version`, when given)."""
+    errors, body = success(answer)
+    if body is None:
+        return errors
+    if not isinstance(body, dict) or body.get("status") != "ok":
+        errors.append(f'expected {{"status": "ok", ...}}, got {short(body)}')
+    elif not isinstance(body.get("version"), str) or not body["version"]:
+        errors.append(f"health version {body.get('version')!r} is not a non-empty string")
+    elif version is not None and body["version"] != version:
+        errors.append(f"health version {body['version']!r}, expected {version!r}")
     return errors
 
 
