@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared import contract
-from shared.events import http_event, http_response
+from shared.events import http_event, http_response, request_event
 
 INVOCATIONS_PATH = "/2015-03-31/functions/function/invocations"
 
@@ -46,25 +46,13 @@ def health_case(version: str | None) -> Case:
 
 
 def example_case(example: contract.Example) -> Case:
-    event = http_event(
-        example.method,
-        example.path,
-        query=example.query,
-        headers=example.headers,
-        body=example.body,
-        base64_body=example.body is not None and not text(example.body),
+    # As API Gateway passes the request: the body base64-encoded unless it is UTF-8 text of a text type.
+    event = request_event(
+        example.method, example.path, example.query, example.headers.items(), example.body or b""
     )
     return Case(
         f"{example.method} {example.target} ({example.name})", event, lambda a: contract.verify(example, a)
     )
-
-
-def text(body: bytes) -> bool:
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def cases(document: contract.Document | None, version: str | None) -> list[Case]:

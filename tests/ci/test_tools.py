@@ -208,6 +208,31 @@ def test_invoke_image_flags_runtime_errors_and_wrong_shapes() -> None:
     assert invoke_image.check(health, wrong_version) == ["health version '0.9.0', expected '1.0.0'"]
 
 
+def test_invoke_image_sends_each_example_as_api_gateway_would() -> None:
+    import base64
+
+    from app.main import app
+
+    document = contract.read(app.state.openapi)
+    cases = invoke_image.cases(document, None)[:-1]  # the examples' cases; /health is last
+    events = {example.name: case.event for example, case in zip(document.examples, cases, strict=True)}
+    for example, case in zip(document.examples, cases, strict=True):
+        event, name = case.event, example.name
+        assert case.name.endswith(f"({name})")
+        sent = (
+            base64.b64decode(event["body"])
+            if event.get("isBase64Encoded")
+            else event.get("body", "").encode()
+        )
+        assert sent == (example.body or b""), name
+        assert event["rawQueryString"] == example.query, name
+        assert event["headers"].get("content-type") == example.headers.get("content-type"), name
+    # Text of a text type goes as text; bytes that are not UTF-8 go base64-encoded.
+    assert events["echo"]["isBase64Encoded"] is False
+    assert events["echo-content-type"]["isBase64Encoded"] is False
+    assert events["echo-invalid-utf8"]["isBase64Encoded"] is True
+
+
 # Results API Gateway cannot make a response of: its 500, whoever turns the result into an answer.
 UNUSABLE_RESULTS = [
     {"statusCode": "oops", "body": "{}"},
