@@ -213,10 +213,11 @@ def request_event(
     return event
 
 
-# What an HTTP API answers when the function's result is not a response it can use: AWS's
-# "Troubleshooting issues with HTTP API Lambda integrations" (docs.aws.amazon.com/apigateway/latest/
-# developerguide/http-api-troubleshooting-lambda.html) names {"message":"Internal Server Error"}, a 500;
-# the cause goes only to the access log ($context.integrationErrorMessage). REST APIs answer 502 instead.
+# What an HTTP API answers when the function's result is not in the required format: status 500 and
+# the body AWS's "Troubleshooting issues with HTTP API Lambda integrations" names (docs.aws.amazon.com/
+# apigateway/latest/developerguide/http-api-troubleshooting-lambda.html), {"message":"Internal Server
+# Error"}; the cause goes only to the access log ($context.integrationErrorMessage). REST APIs answer
+# 502 instead (docs.aws.amazon.com/lambda/latest/dg/services-apigateway-errors.html).
 def internal_server_error() -> tuple[int, list[tuple[str, str]], bytes]:
     return 500, [("content-type", "application/json")], b'{"message":"Internal Server Error"}'
 
