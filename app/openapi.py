@@ -10,6 +10,7 @@ are generic. To add a route, see docs/add-a-route.md.
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Collection
 from typing import Any
 
@@ -44,17 +45,19 @@ def example(
     *,
     query: str = "",
     content_type: str | None = None,
-    send: bytes | None = None,
+    send: str | bytes | None = None,
 ) -> dict[str, Any]:
     """One entry of an operation's `x-contract`: the request (`query` as sent, percent-encoded; the body
-    `send` with its `content_type`) and the answer: `status`, and `body` when it is always the same.
-    An error status means a problem (application/problem+json) with that status."""
+    `send` with its `content_type`, text as UTF-8) and the answer: `status`, and `body` when it is
+    always the same. An error status means a problem (application/problem+json) with that status."""
     request: dict[str, Any] = {}
     if query:
         request["query"] = query
     if content_type is not None:
         request["headers"] = {"content-type": content_type}
-    if send is not None:
+    if isinstance(send, str):
+        request["body"] = send
+    elif send is not None:
         try:
             request["body"] = send.decode()
         except UnicodeDecodeError:  # bytes JSON text cannot hold
@@ -65,14 +68,11 @@ def example(
     return {"name": name, "request": request, "response": response}
 
 
-def nested(depth: int) -> Any:
-    value: Any = []
-    for _ in range(depth - 1):
-        value = [value]
-    return value
-
-
-ECHOED = '{"order": 42, "price": 19.90, "note": "naïve café"}'.encode()
+# Bodies /echo's examples send; each answer is the same JSON value.
+ECHOED = '{"order": 42, "price": 19.90, "note": "naïve café"}'
+ECHOED_CHARSET = '["grüße", "日本", "emoji \U0001f680"]'
+DEEPEST = "[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH
+TOO_DEEP = "[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1)
 
 
 def _protect(paths: dict[str, Any], protected_routes: Collection[str]) -> None:
@@ -180,37 +180,26 @@ def _document(version: str, max_body_bytes: int) -> dict[str, Any]:
                         "415": _problem("Body not sent as application/json"),
                     },
                     "x-contract": [
-                        example(
-                            "echo",
-                            200,
-                            {"order": 42, "price": 19.9, "note": "naïve café"},
-                            content_type=JSON,
-                            send=ECHOED,
-                        ),
+                        example("echo", 200, json.loads(ECHOED), content_type=JSON, send=ECHOED),
                         example(
                             "echo-charset",
                             200,
-                            ["grüße", "日本", "emoji \U0001f680"],
+                            json.loads(ECHOED_CHARSET),
                             content_type="application/json; charset=utf-8",
-                            send='["grüße", "日本", "emoji \U0001f680"]'.encode(),
+                            send=ECHOED_CHARSET,
                         ),
                         example(
                             f"echo-depth-{MAX_JSON_DEPTH}",
                             200,
-                            nested(MAX_JSON_DEPTH),
+                            json.loads(DEEPEST),
                             content_type=JSON,
-                            send=b"[" * MAX_JSON_DEPTH + b"]" * MAX_JSON_DEPTH,
+                            send=DEEPEST,
                         ),
-                        example("echo-empty", 400, content_type=JSON, send=b""),
-                        example("echo-malformed", 400, content_type=JSON, send=b'{"unclosed": '),
+                        example("echo-empty", 400, content_type=JSON, send=""),
+                        example("echo-malformed", 400, content_type=JSON, send='{"unclosed": '),
                         example("echo-invalid-utf8", 400, content_type=JSON, send=b'{"a": "\xff"}'),
-                        example(
-                            f"echo-depth-{MAX_JSON_DEPTH + 1}",
-                            400,
-                            content_type=JSON,
-                            send=b"[" * (MAX_JSON_DEPTH + 1) + b"]" * (MAX_JSON_DEPTH + 1),
-                        ),
-                        example("echo-content-type", 415, content_type="text/plain", send=b"hi"),
+                        example(f"echo-depth-{MAX_JSON_DEPTH + 1}", 400, content_type=JSON, send=TOO_DEEP),
+                        example("echo-content-type", 415, content_type="text/plain", send="hi"),
                     ],
                 }
             },

@@ -27,16 +27,11 @@ import httpx
 
 from ops import OpsError
 from shared import contract
-from shared.contract import REQUEST_ID, Answer
+from shared.contract import PUBLIC_PATHS, REQUEST_ID, Answer
 
-# Routes every deployment has, which stay public behind a JWT authorizer: checked without the token.
-PUBLIC_PATHS = ("/health", "/openapi.json")
 PROTECTED_ROUTE = re.compile(r"^(GET|HEAD|POST|PUT|PATCH|DELETE) (/[A-Za-z0-9._~/-]*)$")
 # A bearer token as HTTP allows it (RFC 6750 b64token): nothing that could break the header.
 TOKEN = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
-# API Gateway HTTP APIs take payloads of at most 10 MB, not increasable (docs.aws.amazon.com/
-# apigateway/latest/developerguide/http-api-quotas.html): a larger stated body limit is a mistake.
-MAX_BODY_LIMIT = 10 * 1024 * 1024
 MAX_BACKOFF = 5.0
 # The user:password@ part of a URL's authority (up to its last "@", before any "/", "?" or "#"),
 # wherever a URL occurs in a text.
@@ -51,8 +46,8 @@ class Context:
 
     run_id: str
     expect_version: str | None = None
-    # From GET /openapi.json: the document, once it could be read.
-    document: dict[str, Any] | None = None
+    # From GET /openapi.json: its operations, examples and body limit, once they could be read.
+    document: contract.Document | None = None
 
 
 Verify = Callable[[httpx.Response, Context], list[str]]
@@ -170,42 +165,12 @@ def allowed(response: httpx.Response, header: str) -> set[str]:
 
 
 def verify_health(response: httpx.Response, ctx: Context) -> list[str]:
-    errors, body = contract.success(answer(response))
-    if body is None:
-        return errors
-    if not isinstance(body, dict) or body.get("status") != "ok":
-        errors.append(f'expected {{"status": "ok", ...}}, got {contract.short(body)}')
-    elif not isinstance(body.get("version"), str) or not body["version"]:
-        errors.append(f"health version {body.get('version')!r} is not a non-empty string")
-    elif ctx.expect_version is not None and body["version"] != ctx.expect_version:
-        errors.append(f"health version {body['version']!r}, expected {ctx.expect_version!r}")
-    return errors
+    return contract.health(answer(response), ctx.expect_version)
 
 
 def verify_openapi(response: httpx.Response, ctx: Context) -> list[str]:
     """The document, and in it what the other checks need: the examples and the body limit."""
-    errors, body = contract.success(answer(response))
-    if body is None:
-        return errors
-    if not isinstance(body, dict):
-        return [*errors, f"OpenAPI document is not an object: {contract.short(body)}"]
-    if not str(body.get("openapi", "")).startswith("3.1"):
-        errors.append(f"openapi {body.get('openapi')!r}, expected 3.1.x")
-    if not isinstance(body.get("info"), dict) or not isinstance(body["info"].get("title"), str):
-        errors.append("OpenAPI document has no info.title")
-    paths: dict[str, Any] = body["paths"] if isinstance(body.get("paths"), dict) else {}
-    missing = [p for p in PUBLIC_PATHS if p not in paths]
-    if missing:
-        errors.append(f"OpenAPI paths lack {', '.join(missing)}")
-    try:
-        contract.examples(body)
-    except contract.ContractError as exc:
-        return [*errors, f"the route examples cannot be read, so none was checked: {exc}"]
-    limit = contract.max_body_bytes(body)
-    if limit is not None and not 2 <= limit <= MAX_BODY_LIMIT:
-        errors.append(f"x-max-body-bytes {limit} is not 2 to {MAX_BODY_LIMIT} (API Gateway's 10 MB)")
-        body = {**body, "x-max-body-bytes": None}
-    ctx.document = body
+    errors, ctx.document = contract.openapi(answer(response))
     return errors
 
 
@@ -338,17 +303,6 @@ INVALID_REQUEST_ID = "not a valid id!"
 JSON = {"content-type": "application/json"}
 
 
-def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    """(METHOD, path, operation) of every operation the document describes, in its order."""
-    return [
-        (method.upper(), path, operation)
-        for path, item in document["paths"].items()
-        if isinstance(item, dict)
-        for method, operation in item.items()
-        if method in contract.METHODS and isinstance(operation, dict)
-    ]
-
-
 def first_checks() -> list[Check]:
     """The API is up and describes itself: what every other check is made from."""
     return [
@@ -357,20 +311,20 @@ def first_checks() -> list[Check]:
     ]
 
 
-def checks(document: dict[str, Any] | None, origin: str | None = None, protected_route: str | None = None,
+def checks(document: contract.Document | None, origin: str | None = None, protected_route: str | None = None,
            token: bool = False) -> list[Check]:  # fmt: skip
     """Every example of the document's routes, then the generic rules (those needing the document
     only when it could be read)."""
-    found = operations(document) if document is not None else []
+    found = document.operations if document is not None else []
     items = [
         Check(e.name, e.method, e.path, expect_example(e), e.query, e.headers, e.body)
-        for e in (contract.examples(document) if document is not None else [])
+        for e in (document.examples if document is not None else [])
     ]
-    limit = contract.max_body_bytes(document) if document is not None else None
+    limit = document.max_body_bytes if document is not None else None
     takes_json = [
-        (m, p)
-        for m, p, op in found
-        if JSON["content-type"] in (op.get("requestBody") or {}).get("content", {})
+        (op.method, op.path)
+        for op in found
+        if JSON["content-type"] in (op.spec.get("requestBody") or {}).get("content", {})
     ]
     if limit is not None and takes_json:
         method, path = takes_json[0]
@@ -382,8 +336,8 @@ def checks(document: dict[str, Any] | None, origin: str | None = None, protected
         ]  # fmt: skip
     items.append(Check("unknown-path", "GET", "/smoke-unknown-path", verify_unknown_path))
     if found:
-        path = found[0][1]
-        methods = {m for m, p, _ in found if p == path}
+        path = found[0].path
+        methods = {op.method for op in found if op.path == path}
         other = next(m for m in ("DELETE", "PUT", "PATCH", "POST", "GET") if m not in methods)
         items.append(Check("wrong-method", other, path, wrong_method(path, methods)))
     items += [
@@ -393,19 +347,19 @@ def checks(document: dict[str, Any] | None, origin: str | None = None, protected
     ]  # fmt: skip
     if token:
         if protected_route is None:
-            marked = [f"{m} {p}" for m, p, op in found if op.get("security")]
+            marked = [f"{op.method} {op.path}" for op in found if op.spec.get("security")]
             protected_route = marked[0] if marked else None
         items += auth_checks(protected_route)
     if origin:
-        for method, path, operation in found:
-            sends = "content-type" if operation.get("requestBody") else None
-            headers = {"origin": origin, "access-control-request-method": method}
+        for op in found:
+            sends = "content-type" if op.spec.get("requestBody") else None
+            headers = {"origin": origin, "access-control-request-method": op.method}
             if sends:
                 headers["access-control-request-headers"] = sends
-            name = f"cors-preflight-{operation.get('operationId') or path.strip('/').replace('/', '-')}"
+            name = f"cors-preflight-{op.spec.get('operationId') or op.path.strip('/').replace('/', '-')}"
             # Browsers send no credentials on a preflight.
-            items.append(Check(name, "OPTIONS", path, cors_preflight(origin, method, sends), headers=headers,
-                               authorize=False))  # fmt: skip
+            items.append(Check(name, "OPTIONS", op.path, cors_preflight(origin, op.method, sends),
+                               headers=headers, authorize=False))  # fmt: skip
         items.append(Check("cors-simple", "GET", "/health", cors_simple(origin), headers={"origin": origin}))
     return items
 

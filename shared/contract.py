@@ -8,7 +8,8 @@ checked as soon as it is deployed. The generic rules are not examples: every ans
 three headers, every error is an RFC 9457 problem carrying the request id.
 
 Standard library only: `ops smoke` (over HTTP), the image check in CI (`ci.invoke_image`, a bare
-python3 against the Lambda Runtime Interface Emulator) and the tests apply the same rules.
+python3 against the Lambda Runtime Interface Emulator) and the tests apply the same rules, the
+judgements of /openapi.json and /health included.
 """
 
 from __future__ import annotations
@@ -34,6 +35,12 @@ PHRASES: dict[int, set[str]] = {
 }
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 METHODS = ("get", "put", "post", "delete", "patch")
+# Routes every deployment has, which stay public behind a JWT authorizer.
+PUBLIC_PATHS = ("/health", "/openapi.json")
+# API Gateway HTTP APIs take payloads of at most 10 MB, not increasable (docs.aws.amazon.com/
+# apigateway/latest/developerguide/http-api-quotas.html): a larger stated body limit is a mistake.
+# At least 2 bytes: the smallest JSON string, "", which the body-limit checks send.
+MAX_BODY_LIMIT = 10 * 1024 * 1024
 
 
 class ContractError(ValueError):
@@ -81,27 +88,61 @@ class Example:
         return self.path + (f"?{self.query}" if self.query else "")
 
 
-def examples(document: Mapping[str, Any]) -> list[Example]:
-    """Every operation's examples, in the document's order."""
-    found: list[Example] = []
+@dataclass(frozen=True)
+class Operation:
+    """One operation of the document: `method` upper case, `spec` its OpenAPI operation object."""
+
+    method: str
+    path: str
+    spec: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Document:
+    """What a client takes from the API's document, read once: its operations, their examples, the
+    body limit (None when it states none a request could meet)."""
+
+    operations: list[Operation]
+    examples: list[Example]
+    max_body_bytes: int | None
+
+
+def read(document: Mapping[str, Any]) -> Document:
+    """The document's operations, examples and body limit; ContractError when they cannot be read."""
+    found = operations(document)
+    return Document(found, _examples(found), max_body_bytes(document))
+
+
+def operations(document: Mapping[str, Any]) -> list[Operation]:
+    """Every operation the document describes, in its order."""
     paths = document.get("paths")
     if not isinstance(paths, Mapping):
         raise ContractError("the document has no paths")
-    for path, item in paths.items():
-        for method, operation in item.items() if isinstance(item, Mapping) else ():
-            if method in METHODS and isinstance(operation, Mapping):
-                found += [
-                    _example(path, method, operation, entry) for entry in operation.get("x-contract", [])
-                ]
-    names = [example.name for example in found]
+    return [
+        Operation(method.upper(), path, operation)
+        for path, item in paths.items()
+        if isinstance(item, Mapping)
+        for method, operation in item.items()
+        if method in METHODS and isinstance(operation, Mapping)
+    ]
+
+
+def examples(document: Mapping[str, Any]) -> list[Example]:
+    """Every operation's examples, in the document's order."""
+    return _examples(operations(document))
+
+
+def _examples(found: list[Operation]) -> list[Example]:
+    listed = [_example(op, entry) for op in found for entry in op.spec.get("x-contract", [])]
+    names = [example.name for example in listed]
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise ContractError(f"example names must be unique: {', '.join(repeated)} repeated")
-    return found
+    return listed
 
 
-def _example(path: str, method: str, operation: Mapping[str, Any], entry: Any) -> Example:
-    where = f"{method.upper()} {path}"
+def _example(operation: Operation, entry: Any) -> Example:
+    where = f"{operation.method} {operation.path}"
     try:
         name, request, response = entry["name"], entry.get("request", {}), entry["response"]
         status = response["status"]
@@ -121,7 +162,7 @@ def _example(path: str, method: str, operation: Mapping[str, Any], entry: Any) -
         raise ContractError(f"{where}: example {name!r} has no HTTP status")
     media_type = PROBLEM
     if status < 400:
-        content = (operation.get("responses", {}).get(str(status)) or {}).get("content") or {}
+        content = (operation.spec.get("responses", {}).get(str(status)) or {}).get("content") or {}
         if not content:
             raise ContractError(
                 f"{where}: example {name!r} expects {status}, which the operation does not document"
@@ -129,8 +170,8 @@ def _example(path: str, method: str, operation: Mapping[str, Any], entry: Any) -
         media_type = next(iter(content))
     return Example(
         name,
-        method.upper(),
-        path,
+        operation.method,
+        operation.path,
         query,
         headers,
         body,
@@ -142,9 +183,11 @@ def _example(path: str, method: str, operation: Mapping[str, Any], entry: Any) -
 
 
 def max_body_bytes(document: Mapping[str, Any]) -> int | None:
-    """The body limit the API states (`x-max-body-bytes`), or None when it states none."""
+    """The body limit the API states (`x-max-body-bytes`), or None when it states none, or one no API
+    behind API Gateway can have (see MAX_BODY_LIMIT)."""
     value = document.get("x-max-body-bytes")
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    usable = isinstance(value, int) and not isinstance(value, bool) and 2 <= value <= MAX_BODY_LIMIT
+    return value if usable else None
 
 
 # The generic rules
@@ -220,6 +263,46 @@ def problem(answer: Answer, status: int) -> list[str]:
         errors.append(f"problem request_id {request_id!r} is not a non-empty string")
     elif request_id != answer.headers.get("x-request-id"):
         errors.append(f"problem request_id {request_id!r} differs from the X-Request-ID header")
+    return errors
+
+
+def openapi(answer: Answer) -> tuple[list[str], Document | None]:
+    """What is wrong with the answer to GET /openapi.json, and the document read from it (None when
+    its examples cannot be read: then no route example can be checked)."""
+    errors, body = success(answer)
+    if body is None:
+        return errors, None
+    if not isinstance(body, dict):
+        return [*errors, f"OpenAPI document is not an object: {short(body)}"], None
+    if not str(body.get("openapi", "")).startswith("3.1"):
+        errors.append(f"openapi {body.get('openapi')!r}, expected 3.1.x")
+    if not isinstance(body.get("info"), dict) or not isinstance(body["info"].get("title"), str):
+        errors.append("OpenAPI document has no info.title")
+    paths = body["paths"] if isinstance(body.get("paths"), dict) else {}
+    missing = [p for p in PUBLIC_PATHS if p not in paths]
+    if missing:
+        errors.append(f"OpenAPI paths lack {', '.join(missing)}")
+    try:
+        document = read(body)
+    except ContractError as exc:
+        return [*errors, f"the route examples cannot be read, so none was checked: {exc}"], None
+    stated = body.get("x-max-body-bytes")
+    if stated is not None and document.max_body_bytes is None:
+        errors.append(f"x-max-body-bytes {stated!r} is not 2 to {MAX_BODY_LIMIT} (API Gateway's 10 MB)")
+    return errors, document
+
+
+def health(answer: Answer, version: str | None = None) -> list[str]:
+    """What is wrong with the answer to GET /health: ok, with a version (`version`, when given)."""
+    errors, body = success(answer)
+    if body is None:
+        return errors
+    if not isinstance(body, dict) or body.get("status") != "ok":
+        errors.append(f'expected {{"status": "ok", ...}}, got {short(body)}')
+    elif not isinstance(body.get("version"), str) or not body["version"]:
+        errors.append(f"health version {body.get('version')!r} is not a non-empty string")
+    elif version is not None and body["version"] != version:
+        errors.append(f"health version {body['version']!r}, expected {version!r}")
     return errors
 
 

@@ -213,16 +213,33 @@ def request_event(
     return event
 
 
+# What an HTTP API answers when the function's result is not in the required format: status 500 and
+# the body AWS's "Troubleshooting issues with HTTP API Lambda integrations" names (docs.aws.amazon.com/
+# apigateway/latest/developerguide/http-api-troubleshooting-lambda.html), {"message":"Internal Server
+# Error"}; the cause goes only to the access log ($context.integrationErrorMessage). REST APIs answer
+# 502 instead (docs.aws.amazon.com/lambda/latest/dg/services-apigateway-errors.html).
+def internal_server_error() -> tuple[int, list[tuple[str, str]], bytes]:
+    return 500, [("content-type", "application/json")], b'{"message":"Internal Server Error"}'
+
+
 def http_response(result: Any) -> tuple[int, list[tuple[str, str]], bytes]:
     """Status, headers and body of the HTTP response API Gateway makes of a payload 2.0 result. A
-    result without a statusCode is API Gateway's inference: 200, the result as JSON."""
+    result without a statusCode is API Gateway's inference: 200, the result as JSON. A result it
+    cannot use (a statusCode that is no HTTP status, headers that are no object, a body that is not
+    base64 when it says it is) is its 500."""
     if not isinstance(result, dict) or "statusCode" not in result:
         return 200, [("content-type", "application/json")], json.dumps(result).encode()
-    headers = [(str(k), str(v)) for k, v in (result.get("headers") or {}).items()]
-    headers += [("set-cookie", str(cookie)) for cookie in result.get("cookies") or []]
-    raw = result.get("body") or ""
-    body = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode("utf-8")
-    return int(result["statusCode"]), headers, body
+    try:
+        status = int(result["statusCode"])
+        headers = [(str(k), str(v)) for k, v in (result.get("headers") or {}).items()]
+        headers += [("set-cookie", str(cookie)) for cookie in result.get("cookies") or []]
+        raw = result.get("body") or ""
+        body = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode("utf-8")
+    except (ValueError, TypeError, AttributeError):  # binascii.Error is a ValueError
+        return internal_server_error()
+    if not 100 <= status <= 599:
+        return internal_server_error()
+    return status, headers, body
 
 
 @dataclass

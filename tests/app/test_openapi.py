@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import re
 import subprocess
 import sys
@@ -95,6 +96,22 @@ def test_a_repeated_example_name_is_refused() -> None:
     document["paths"]["/echo"]["post"]["x-contract"].append(example("hello", 400))
     with pytest.raises(contract.ContractError, match="example names must be unique: hello repeated"):
         contract.examples(document)
+
+
+def test_an_example_sends_text_as_text_and_only_bytes_json_cannot_hold_as_base64() -> None:
+    assert example("x", 200, send="naïve")["request"] == {"body": "naïve"}
+    assert example("x", 200, send="naïve".encode())["request"] == {"body": "naïve"}
+    assert example("x", 400, send=b"\xff")["request"] == {"bodyBase64": "/w=="}
+    assert example("x", 400, send="")["request"] == {"body": ""}
+    assert example("x", 200)["request"] == {}
+
+
+def test_each_echo_example_answers_the_value_it_sends() -> None:
+    echoed = [e for e in contract.examples(served_document()) if e.path == "/echo" and e.status == 200]
+    assert len(echoed) == 3
+    for sent in echoed:
+        assert sent.body is not None
+        assert sent.expected == json.loads(sent.body), sent.name
 
 
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(live_app: Server, tmp_path) -> None:

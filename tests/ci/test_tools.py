@@ -8,11 +8,14 @@ import json
 import os
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ci import base_image, invoke_image, stack_outputs
+from shared import contract
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -187,7 +190,7 @@ def test_invoke_image_unreachable_emulator_is_one_line(capsys: pytest.CaptureFix
 def test_invoke_image_flags_runtime_errors_and_wrong_shapes() -> None:
     from app.main import app
 
-    case = invoke_image.cases(app.state.openapi, "1.0.0")[0]
+    case = invoke_image.cases(contract.read(app.state.openapi), "1.0.0")[0]
     assert case.name == "GET /hello (hello)"
     good = {"statusCode": 200, "headers": {"Content-Type": "application/json", "X-Content-Type-Options": "nosniff",
             "Cache-Control": "no-store", "X-Request-ID": case.event["requestContext"]["requestId"]},
@@ -198,32 +201,126 @@ def test_invoke_image_flags_runtime_errors_and_wrong_shapes() -> None:
     problems = invoke_image.check(case, {**good, "headers": {}})
     assert any("Content-Type" in p for p in problems)
     assert any("x-request-id" in p for p in problems)
-    health = invoke_image.cases(app.state.openapi, "1.0.0")[-1]
+    health = invoke_image.cases(contract.read(app.state.openapi), "1.0.0")[-1]
     wrong_version = {**good, "headers": {**good["headers"], "X-Request-ID": health.event["requestContext"]["requestId"]},
                      "body": '{"status": "ok", "version": "0.9.0"}'}  # fmt: skip
-    assert invoke_image.check(health, wrong_version) == [
-        'body {"status": "ok", "version": "0.9.0"}, expected {"status": "ok", "version": "1.0.0"}'
-    ]
+    # The same judgement and words as `ops smoke`'s (contract.health).
+    assert invoke_image.check(health, wrong_version) == ["health version '0.9.0', expected '1.0.0'"]
+
+
+def test_invoke_image_sends_each_example_as_api_gateway_would() -> None:
+    import base64
+
+    from app.main import app
+
+    document = contract.read(app.state.openapi)
+    cases = invoke_image.cases(document, None)[:-1]  # the examples' cases; /health is last
+    events = {example.name: case.event for example, case in zip(document.examples, cases, strict=True)}
+    for example, case in zip(document.examples, cases, strict=True):
+        event, name = case.event, example.name
+        assert case.name.endswith(f"({name})")
+        sent = (
+            base64.b64decode(event["body"])
+            if event.get("isBase64Encoded")
+            else event.get("body", "").encode()
+        )
+        assert sent == (example.body or b""), name
+        assert event["rawQueryString"] == example.query, name
+        assert event["headers"].get("content-type") == example.headers.get("content-type"), name
+    # Text of a text type goes as text; bytes that are not UTF-8 go base64-encoded.
+    assert events["echo"]["isBase64Encoded"] is False
+    assert events["echo-content-type"]["isBase64Encoded"] is False
+    assert events["echo-invalid-utf8"]["isBase64Encoded"] is True
+
+
+# Results API Gateway cannot make a response of: its 500, whoever turns the result into an answer.
+UNUSABLE_RESULTS = [
+    {"statusCode": "oops", "body": "{}"},
+    {"statusCode": None},
+    {"statusCode": 99},
+    {"statusCode": 600},
+    {"statusCode": 200, "isBase64Encoded": True, "body": "abc"},  # not base64 (bad padding)
+    {"statusCode": 200, "isBase64Encoded": True, "body": 12},
+    {"statusCode": 200, "headers": ["content-type"]},
+]
+
+
+@pytest.mark.parametrize("result", UNUSABLE_RESULTS, ids=range(len(UNUSABLE_RESULTS)))
+def test_an_unusable_result_is_api_gateways_500(result: dict[str, object]) -> None:
+    from app.main import app
+    from shared.events import http_response
+
+    assert http_response(result) == (
+        500, [("content-type", "application/json")], b'{"message":"Internal Server Error"}'
+    )  # fmt: skip
+    case = invoke_image.cases(contract.read(app.state.openapi), "1.0.0")[0]
+    problems = invoke_image.check(case, result)
+    assert problems[0] == "expected status 200, got 500"
+    assert "missing X-Request-ID header" in problems
+
+
+HEALTHY = json.dumps({"status": "ok", "version": "1.0.0"})
+
+
+def emulator(document: object) -> Callable[[str, dict[str, Any], float], dict[str, Any]]:
+    """An `invoke` answering /openapi.json with `document` and /health as the app does."""
+
+    def invoke(url: str, event: dict[str, Any], deadline: float) -> dict[str, Any]:
+        body = json.dumps(document) if event["rawPath"] == "/openapi.json" else HEALTHY
+        headers = {"Content-Type": "application/json", "X-Content-Type-Options": "nosniff",
+                   "Cache-Control": "no-store", "X-Request-ID": event["requestContext"]["requestId"]}  # fmt: skip
+        return {"statusCode": 200, "headers": headers, "body": body}
+
+    return invoke
 
 
 def test_invoke_image_says_when_the_examples_cannot_be_read(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    document = {"openapi": "3.1.0", "paths": {"/x": {"get": {"x-contract": [{"name": "x"}]}}}}
-    answered = {"statusCode": 200, "headers": {"Content-Type": "application/json", "X-Content-Type-Options": "nosniff",
-                "Cache-Control": "no-store"}, "body": json.dumps(document)}  # fmt: skip
-
-    def invoke(url: str, event: dict[str, object], deadline: float) -> dict[str, object]:
-        return {
-            **answered,
-            "headers": {**answered["headers"], "X-Request-ID": event["requestContext"]["requestId"]},
-        }
-
-    monkeypatch.setattr(invoke_image, "invoke", invoke)
+    document = {"openapi": "3.1.0", "info": {"title": "t"},
+                "paths": {"/health": {}, "/openapi.json": {}, "/x": {"get": {"x-contract": [{"name": "x"}]}}}}  # fmt: skip
+    monkeypatch.setattr(invoke_image, "invoke", emulator(document))
     assert invoke_image.run("http://127.0.0.1:9/x", None, 0) == 1
     out = capsys.readouterr().out
-    assert "FAIL the route examples cannot be read: GET /x: an x-contract example is malformed" in out
-    assert out.rstrip().endswith("0 of 1 checks passed")
+    # One verdict for the document, never an "ok" taken back; /health is checked all the same.
+    assert out.splitlines()[:2] == [
+        "FAIL GET /openapi.json",
+        "     the route examples cannot be read, so none was checked: GET /x: an x-contract example is "
+        "malformed (KeyError: 'response')",
+    ]
+    assert "ok   GET /health" in out
+    assert out.rstrip().endswith("1 of 2 checks passed")
+
+
+@pytest.mark.parametrize("document", [["not", "an", "object"], {"openapi": "3.0.3"}])
+def test_invoke_image_checks_health_without_a_usable_document(
+    document: object, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(invoke_image, "invoke", emulator(document))
+    assert invoke_image.run("http://127.0.0.1:9/x", "1.0.0", 0) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("FAIL GET /openapi.json\n")
+    assert out.count("FAIL") == 1
+    assert "ok   GET /health" in out
+    assert out.rstrip().endswith("1 of 2 checks passed")
+
+
+def test_invoke_image_checks_health_when_the_document_request_fails(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    healthy = emulator({})
+
+    def invoke(url: str, event: dict[str, Any], deadline: float) -> dict[str, Any]:
+        if event["rawPath"] == "/openapi.json":
+            raise invoke_image.InvokeError("the function failed: Boom: no document")
+        return healthy(url, event, deadline)
+
+    monkeypatch.setattr(invoke_image, "invoke", invoke)
+    assert invoke_image.run("http://127.0.0.1:9/x", "1.0.0", 0) == 1
+    out = capsys.readouterr().out
+    assert out.splitlines()[:2] == ["FAIL GET /openapi.json", "     the function failed: Boom: no document"]
+    assert "ok   GET /health" in out
+    assert out.rstrip().endswith("1 of 2 checks passed")
 
 
 # --- commit_pin ----------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import pytest
 from app.main import app
 from bench.image import build_closure, isolated_python, lambda_like_env, without_bytecode
 from ci import invoke_image
+from shared import contract
 from shared.dockerfile_parser import DOCKERFILE, dockerfile_cmd, instructions
 from shared.events import http_event
 
@@ -70,7 +71,10 @@ def test_closure_holds_exactly_the_locked_runtime_distributions(closure: Path) -
 
 def test_every_route_answers_from_the_closure_alone(closure: Path, tmp_path: Path) -> None:
     # The image check's cases (the document, every route example in it, /health), and two generic refusals.
-    cases = [invoke_image.document_case(), *invoke_image.cases(app.state.openapi, "closure-test")]
+    cases = [
+        invoke_image.document_case(),
+        *invoke_image.cases(contract.read(app.state.openapi), "closure-test"),
+    ]
     refusals = [
         http_event("DELETE", "/hello", request_id="req-405"),
         http_event("GET", "/nowhere", request_id="req-404"),

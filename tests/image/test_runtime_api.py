@@ -29,6 +29,7 @@ import pytest
 
 from app.main import app
 from ci import invoke_image
+from shared import contract
 from tools.emulator import free_port
 from tools.runtime_api import (
     INVOCATIONS_PATH,
@@ -88,7 +89,7 @@ def session(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         try:
             results = [
                 (case, runtime.invoke(case.event, timeout=WAIT))
-                for case in invoke_image.cases(DOCUMENT, VERSION)
+                for case in invoke_image.cases(contract.read(DOCUMENT), VERSION)
             ]
             unsupported = runtime.invoke(S3_EVENT, timeout=WAIT)
         finally:
@@ -294,4 +295,5 @@ def test_the_command_serves_the_image_check_and_stops_cleanly(tmp_path: Path) ->
         for line in log.read_text().splitlines()
         if (record := parse(line)) and record.get("event") == "request"
     ]
-    assert len(access) == 1 + len(invoke_image.cases(DOCUMENT, VERSION))  # the document, then its cases
+    cases = invoke_image.cases(contract.read(DOCUMENT), VERSION)
+    assert len(access) == 1 + len(cases)  # the document, then its cases

@@ -24,6 +24,7 @@ import pytest
 
 from ops import OpsError, aws, release, signal, smoke
 from ops.cli import parser, smoke_probe
+from shared import contract
 from shared.events import http_event
 from tests.ops.conftest import FakeClock, OpsRunner, interrupted
 from tests.ops.mutants import real_app
@@ -178,7 +179,7 @@ def put_lambda_metrics(function: str, version: str, invocations: int, errors: in
 
 
 # The smoke's checks of the app's document; a short smoke (four of them) for the tests about metrics.
-SMOKE_CHECKS = [c.name for c in smoke.first_checks() + smoke.checks(real_app().state.openapi)]
+SMOKE_CHECKS = [c.name for c in smoke.first_checks() + smoke.checks(contract.read(real_app().state.openapi))]
 QUICK_SMOKE = [
     arg
     for check in SMOKE_CHECKS

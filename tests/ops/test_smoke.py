@@ -114,7 +114,7 @@ def test_every_check_and_mutant_is_accounted_for() -> None:
     assert set(EXPECTED_FAILURES) == set(MUTANTS)
     assert set(EXPECTED_CORS_FAILURES) == set(CORS_BREAKS)
     assert set(EXPECTED_AUTH_FAILURES) == set(AUTH_BREAKS)
-    document = real_app().state.openapi
+    document = contract.read(real_app().state.openapi)
     names = [c.name for c in smoke.first_checks() + smoke.checks(document, ORIGIN, None, token=True)]
     assert sorted(names) == sorted(EVERY_CHECK | CORS | AUTH)
     # Each check is caught failing by at least one mutant.
@@ -260,6 +260,8 @@ def test_steady_5xx_fails_once_the_warmup_window_is_over(monkeypatch: pytest.Mon
     ("document", "message"),
     [
         ({"x-max-body-bytes": 10**12}, "x-max-body-bytes 1000000000000 is not 2 to 10485760"),
+        ({"x-max-body-bytes": 1}, "x-max-body-bytes 1 is not 2 to 10485760"),
+        ({"x-max-body-bytes": "1024"}, "x-max-body-bytes '1024' is not 2 to 10485760"),
         ({"paths": {"/health": {}, "/openapi.json": {}, "/x": {"get": {"x-contract": [{"name": "Bad Name"}]}}}},
          "the route examples cannot be read, so none was checked: GET /x: an x-contract example is malformed"),
     ],
@@ -417,3 +419,22 @@ def test_bad_token_or_route_is_one_line(ops: OpsRunner, args: list[str], message
     assert message in result.err
     assert result.err.count("\n") == 1
     assert "two words" not in result.err
+
+
+def test_a_version_answering_an_unusable_result_fails_the_checks_without_an_error() -> None:
+    """`ops release` smokes one version through ops.invoke: a result API Gateway could not use is its
+    500 there too, a failed check, not an unexpected error."""
+    import io
+
+    from ops.invoke import BASE_URL, VersionTransport
+
+    class Lambda:
+        def invoke(self, **request: object) -> dict[str, object]:
+            payload = json.dumps({"statusCode": "oops", "body": "{}"}).encode()
+            return {"ExecutedVersion": request["Qualifier"], "Payload": io.BytesIO(payload)}
+
+    report = smoke.run(BASE_URL, warmup=0, transport=VersionTransport(Lambda(), "fn", "7"),
+                       retry_server_errors=False)  # fmt: skip
+    assert [o.status for o in report.outcomes] == [500] * len(report.outcomes)
+    assert failures(report) == {o.name for o in report.outcomes}
+    assert "expected status 200, got 500" in report.text()
