@@ -108,12 +108,19 @@ def interrupted(args: Sequence[str], env: dict[str, str], busy: Callable[[], boo
 
 
 class FakeClock:
-    """Monotonic time that passes only when the command under test sleeps; actions run once their time comes."""
+    """Monotonic time that passes only when the code under test sleeps, or a test server (latency_app)
+    makes a request take time. Whole microseconds, so sums are exact, moved under a lock (threaded
+    servers move it too). Actions given to `at` run once their time comes."""
 
     def __init__(self) -> None:
-        self.now = 0.0
+        self.microseconds = 0
+        self.lock = threading.Lock()
         self.actions: list[tuple[float, Callable[[], None]]] = []
         self.slept: list[float] = []
+
+    @property
+    def now(self) -> float:
+        return self.microseconds / 1_000_000
 
     def __call__(self) -> float:
         return self.now
@@ -122,8 +129,9 @@ class FakeClock:
         self.actions.append((when, action))
 
     def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
+        with self.lock:
+            self.slept.append(seconds)
+            self.microseconds += round(seconds * 1_000_000)
         for due in [item for item in self.actions if item[0] <= self.now]:
             self.actions.remove(due)
             due[1]()

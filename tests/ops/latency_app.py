@@ -1,41 +1,28 @@
 """Servers whose latency the test decides, for `ops load`.
 
-`Delays` makes the n-th request it receives take as long as the test said, on a `VirtualClock`: the
-wait costs no time, the server moves the clock `ops load` reads (`ops.load.clock`) instead, so the
-figures `ops load` reports are exact, whatever the load on the machine. What real waits measure on
+`Delays` makes the n-th request it receives take as long as the test said, on a `FakeClock`
+(tests/ops/conftest.py): the wait costs no time, the server moves the clock `ops load` reads
+(`ops.load.clock`) instead, so the figures `ops load` reports are exact, whatever the load on the machine. What real waits measure on
 this machine is `make bench-load`'s to report, not a test's.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import JSONResponse
 
-
-class VirtualClock:
-    """A monotonic clock in whole microseconds (exact sums) that only `advance` moves."""
-
-    def __init__(self) -> None:
-        self.microseconds = 0
-        self.lock = threading.Lock()
-
-    def __call__(self) -> float:
-        return self.microseconds / 1_000_000
-
-    def advance(self, milliseconds: float) -> None:
-        with self.lock:
-            self.microseconds += round(milliseconds * 1000)
+if TYPE_CHECKING:
+    from tests.ops.conftest import FakeClock
 
 
 class Delays:
     """ASGI app: request number n (0 is the first one received) waits `delays_ms.get(n, 0)` ms, then
     gets `status` with a small JSON body; a delay of `math.inf` is never answered."""
 
-    def __init__(self, delays_ms: Mapping[int, float], clock: VirtualClock, status: int = 200) -> None:
+    def __init__(self, delays_ms: Mapping[int, float], clock: FakeClock, status: int = 200) -> None:
         self.delays_ms = delays_ms
         self.clock = clock
         self.status = status
@@ -50,5 +37,5 @@ class Delays:
             while (await receive())["type"] != "http.disconnect":
                 pass
             return
-        self.clock.advance(delay)
+        self.clock.sleep(delay / 1000)
         await JSONResponse({"request": number}, self.status)(scope, receive, send)

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from ops import load
-from tests.ops.conftest import OpsRunner, ThreadServer
-from tests.ops.latency_app import Delays, VirtualClock
+from tests.ops.conftest import FakeClock, OpsRunner, ThreadServer
+from tests.ops.latency_app import Delays
 from tests.ops.mutants import real_app
 
 
@@ -44,14 +44,14 @@ DELAYS = {0: 7000.0, **{number: float(ms) for number, ms in enumerate(ORDER, sta
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> VirtualClock:
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     """The clock `ops load` reads, moved only by the test's servers."""
-    virtual = VirtualClock()
+    virtual = FakeClock()
     monkeypatch.setattr(load, "clock", virtual)
     return virtual
 
 
-def test_figures_are_the_delays_the_server_gave(clock: VirtualClock, ops: OpsRunner, tmp_path: Path) -> None:
+def test_figures_are_the_delays_the_server_gave(clock: FakeClock, ops: OpsRunner, tmp_path: Path) -> None:
     path = tmp_path / "load.json"
     with ThreadServer(Delays(DELAYS, clock)) as server:
         args = ["--requests", "100", "--concurrency", "1", "--json", str(path)]
@@ -77,7 +77,7 @@ def test_figures_are_the_delays_the_server_gave(clock: VirtualClock, ops: OpsRun
 
 @pytest.mark.parametrize(("bound", "code"), [("98.5", 1), ("99.5", 0)])
 def test_p99_threshold_both_ways(
-    clock: VirtualClock, ops: OpsRunner, tmp_path: Path, bound: str, code: int
+    clock: FakeClock, ops: OpsRunner, tmp_path: Path, bound: str, code: int
 ) -> None:
     # p99 is 99 ms and the slowest request 100 ms: 99.5 passes (the bound is on p99, not the max).
     path = tmp_path / "load.json"
@@ -112,7 +112,7 @@ def test_a_run_is_timed_on_the_real_clock() -> None:
     assert load.clock is time.perf_counter
 
 
-def test_slow_requests_breach_p99(clock: VirtualClock, ops: OpsRunner, tmp_path: Path) -> None:
+def test_slow_requests_breach_p99(clock: FakeClock, ops: OpsRunner, tmp_path: Path) -> None:
     # Requests 5 and 10 of the run take 300 ms; the other eight none.
     path = tmp_path / "load.json"
     with ThreadServer(Delays({5: 300, 10: 300}, clock)) as server:
@@ -125,21 +125,21 @@ def test_slow_requests_breach_p99(clock: VirtualClock, ops: OpsRunner, tmp_path:
     assert "exceeds --max-p99-ms 250" in result.out
 
 
-def test_duration_ends_the_run(clock: VirtualClock) -> None:
+def test_duration_ends_the_run(clock: FakeClock) -> None:
     with ThreadServer(Delays(dict.fromkeys(range(1, 1000), 100.0), clock)) as server:
         result = load.run(server.url, duration=1.0, concurrency=1)
     # 100 ms each: the 11th request would start at the deadline.
     assert (result.total, result.duration_s) == (10, 1.0)
 
 
-def test_requests_end_a_run_before_its_duration(clock: VirtualClock) -> None:
+def test_requests_end_a_run_before_its_duration(clock: FakeClock) -> None:
     with ThreadServer(Delays(dict.fromkeys(range(1, 1000), 100.0), clock)) as server:
         result = load.run(server.url, duration=30, requests=25, concurrency=4)
     assert result.total == 25
     assert result.duration_s < 30
 
 
-def test_timeouts_count_as_errors(clock: VirtualClock) -> None:
+def test_timeouts_count_as_errors(clock: FakeClock) -> None:
     # The warm-up request is answered; the run's two never are. The timeout is generous so that only
     # the server's silence, not a stalled client on a busy machine, ends them.
     with ThreadServer(Delays({1: math.inf, 2: math.inf}, clock)) as server:

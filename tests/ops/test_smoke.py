@@ -11,7 +11,6 @@ import pytest
 from ops import OpsError, smoke
 from shared import contract
 from tests.ops.conftest import FakeClock, OpsRunner, ThreadServer
-from tests.ops.latency_app import VirtualClock
 from tests.ops.mutants import (
     AUTH_BREAKS,
     CORS_BREAKS,
@@ -235,22 +234,16 @@ def test_no_retry_after_the_warmup_window() -> None:
 
 
 def test_steady_5xx_fails_once_the_warmup_window_is_over(monkeypatch: pytest.MonkeyPatch) -> None:
-    clock = VirtualClock()
+    clock = FakeClock()
     monkeypatch.setattr(smoke, "clock", clock)
-    slept: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        clock.advance(seconds * 1000)
-
     with ThreadServer(flaky(real_app(), failures=10**9)) as server:
-        report = smoke.run(server.url, warmup=1.0, sleep=sleep)
+        report = smoke.run(server.url, warmup=1.0, sleep=clock.sleep)
     # Without the document only the generic checks that need none are made, and fail.
     generic = {"health", "openapi", "unknown-path", "head-health", "request-id-invalid"}
     assert [o.name for o in report.outcomes] == [c.name for c in smoke.first_checks() + smoke.checks(None)]
     assert failures(report) == generic
     # Backoff 0.2, 0.4, then only what is left of the window; every later check is tried once.
-    assert slept == [0.2, 0.4, 0.4]
+    assert clock.slept == [0.2, 0.4, 0.4]
     assert [o.attempts for o in report.outcomes] == [4] + [1] * (len(generic) - 1)
     assert "expected status 200, got 503" in report.text()
     assert "without the document, no route example was checked" in report.text()
