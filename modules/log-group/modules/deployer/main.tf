@@ -15,6 +15,13 @@ locals {
       "arn:${var.scope.partition}:logs:${var.scope.region}:${var.scope.account_id}:log-group:${name}:log-stream:*",
     ]
   ])
+  # What reading the log groups takes, listed once: the plan role's statements, and part of the deploy
+  # role's (an apply refreshes every resource before it changes any, so the deploy role keeps every
+  # read the plan role has).
+  read = {
+    groups = ["logs:ListTagsForResource", "logs:ListTagsLogGroup"]
+    list   = ["logs:DescribeLogGroups"] # no resource-level permissions
+  }
 }
 
 output "statements" {
@@ -23,24 +30,23 @@ output "statements" {
     deploy = [
       {
         sid = "StackLogGroups"
-        actions = [
+        actions = sort(concat(local.read.groups, [
           "logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:DeleteRetentionPolicy",
-          "logs:DisassociateKmsKey", "logs:FilterLogEvents", "logs:GetLogEvents", "logs:ListTagsForResource",
-          "logs:ListTagsLogGroup", "logs:PutRetentionPolicy", "logs:StartQuery", "logs:TagLogGroup",
-          "logs:TagResource", "logs:UntagLogGroup", "logs:UntagResource",
-        ]
+          "logs:DisassociateKmsKey", "logs:FilterLogEvents", "logs:GetLogEvents", "logs:PutRetentionPolicy",
+          "logs:StartQuery", "logs:TagLogGroup", "logs:TagResource", "logs:UntagLogGroup", "logs:UntagResource",
+        ]))
         resources = local.groups
       },
       {
         # Listing log groups and a query's results have no resource-level permissions.
         sid       = "LogsWithoutResourceScope"
-        actions   = ["logs:DescribeLogGroups", "logs:GetQueryResults", "logs:StopQuery"]
+        actions   = sort(concat(local.read.list, ["logs:GetQueryResults", "logs:StopQuery"]))
         resources = ["*"]
       },
     ]
     plan = [
-      { sid = "LogGroupsRead", actions = ["logs:ListTagsForResource", "logs:ListTagsLogGroup"], resources = local.groups },
-      { sid = "LogGroupsList", actions = ["logs:DescribeLogGroups"], resources = ["*"] },
+      { sid = "LogGroupsRead", actions = local.read.groups, resources = local.groups },
+      { sid = "LogGroupsList", actions = local.read.list, resources = ["*"] },
     ]
     kms_services = ["logs"]
   }
