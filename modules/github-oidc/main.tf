@@ -180,7 +180,7 @@ module "stack_key" {
   description = "${local.prefix}: function environment and logs, API access logs, alarm notifications"
   # CloudWatch Logs for the stack's log groups (those the modules' deployers name: the function's and
   # the API's access logs), and CloudWatch alarms publishing to the encrypted topic.
-  log_group_arns    = [for name in local.log_groups : "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${name}"]
+  log_group_arns    = module.log_group_deployer.arns
   cloudwatch_alarms = true
 
   tags = var.tags

@@ -46,6 +46,13 @@ locals {
   }
 }
 
+# The log group's ARN as the log-group deployer builds every ARN of the stack's log groups. No cycle:
+# this module's statements read that module's output, which reads nothing of this module.
+module "log_group" {
+  source = "../../../log-group/modules/deployer"
+  scope  = { name_prefix = var.scope.name_prefix, account_id = var.scope.account_id, region = var.scope.region, partition = var.scope.partition, log_groups = [local.log_group] }
+}
+
 output "log_groups" {
   description = "Names (patterns) of the log groups the module creates (modules/log-group's deployer statements and the stack key's policy cover them)."
   value       = [local.log_group]
@@ -130,7 +137,7 @@ output "statements" {
       {
         sid       = "FunctionLogs"
         actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-        resources = ["arn:${var.scope.partition}:logs:${var.scope.region}:${var.scope.account_id}:log-group:${local.log_group}:log-stream:*"]
+        resources = [for arn in module.log_group.arns : "${arn}:log-stream:*"]
       },
       {
         sid       = "Traces"

@@ -9,12 +9,10 @@ variable "scope" {
 }
 
 locals {
-  groups = flatten([
-    for name in var.scope.log_groups : [
-      "arn:${var.scope.partition}:logs:${var.scope.region}:${var.scope.account_id}:log-group:${name}",
-      "arn:${var.scope.partition}:logs:${var.scope.region}:${var.scope.account_id}:log-group:${name}:log-stream:*",
-    ]
-  ])
+  # The stack's log group ARNs are built here only: github-oidc's stack key and the lambda deployer's
+  # boundary read them from the output below.
+  arns   = [for name in var.scope.log_groups : "arn:${var.scope.partition}:logs:${var.scope.region}:${var.scope.account_id}:log-group:${name}"]
+  groups = flatten([for arn in local.arns : [arn, "${arn}:log-stream:*"]])
   # What reading the log groups takes, listed once: the plan role's statements, and part of the deploy
   # role's (an apply refreshes every resource before it changes any, so the deploy role keeps every
   # read the plan role has).
@@ -22,6 +20,11 @@ locals {
     groups = ["logs:ListTagsForResource", "logs:ListTagsLogGroup"]
     list   = ["logs:DescribeLogGroups"] # no resource-level permissions
   }
+}
+
+output "arns" {
+  description = "ARNs (patterns) of the log groups named in scope.log_groups, in that order, without the :* suffix."
+  value       = local.arns
 }
 
 output "statements" {
