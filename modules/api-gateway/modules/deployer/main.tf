@@ -14,10 +14,9 @@ locals {
   apis    = ["${local.apigateway}/apis", "${local.apigateway}/apis/*", "${local.apigateway}/tags/*"]
   methods = sort(concat(local.read.apis, ["apigateway:DELETE", "apigateway:PATCH", "apigateway:POST", "apigateway:PUT"]))
 
-  domains      = var.scope.domain_names
   certificates = "arn:${var.scope.partition}:acm:${var.scope.region}:${var.scope.account_id}:certificate/*"
   zones        = "arn:${var.scope.partition}:route53:::hostedzone/*"
-  domain_paths = flatten([for name in local.domains : ["${local.apigateway}/domainnames/${name}", "${local.apigateway}/domainnames/${name}/*"]])
+  domain_paths = flatten([for name in var.scope.domain_names : ["${local.apigateway}/domainnames/${name}", "${local.apigateway}/domainnames/${name}/*"]])
 
   # What reading the APIs, domain names, certificates and zones takes, listed once: the plan role's
   # statements, and part of the deploy role's (an apply refreshes every resource before it changes
@@ -58,7 +57,7 @@ output "statements" {
           actions   = ["acm:RequestCertificate"]
           resources = ["*"] # RequestCertificate has no resource type; the conditions scope it
           conditions = [
-            { test = "ForAllValues:StringEquals", variable = "acm:DomainNames", values = local.domains },
+            { test = "ForAllValues:StringEquals", variable = "acm:DomainNames", values = var.scope.domain_names },
             { test = "StringEquals", variable = "acm:ValidationMethod", values = ["DNS"] },
           ]
         },
@@ -81,7 +80,7 @@ output "statements" {
           conditions = [{
             test     = "ForAllValues:StringLike"
             variable = "route53:ChangeResourceRecordSetsNormalizedRecordNames"
-            values   = flatten([for name in local.domains : [name, "*.${name}"]])
+            values   = flatten([for name in var.scope.domain_names : [name, "*.${name}"]])
           }]
         },
         {
@@ -89,10 +88,10 @@ output "statements" {
           actions   = sort(concat(local.read.zones, ["route53:GetChange"]))
           resources = [local.zones, "arn:${var.scope.partition}:route53:::change/*"]
         },
-    ] : statement if length(local.domains) > 0])
+    ] : statement if length(var.scope.domain_names) > 0])
     plan = concat([
       { sid = "HttpApisRead", actions = local.read.apis, resources = local.apis },
-      ], length(local.domains) == 0 ? [] : [
+      ], length(var.scope.domain_names) == 0 ? [] : [
       {
         sid       = "CustomDomainsRead"
         actions   = sort(concat(local.read.certificates, local.read.apis, local.read.zones))
