@@ -35,7 +35,7 @@ module "ecr_deployer" {
 module "lambda_deployer" {
   source = "../lambda/modules/deployer"
   scope = merge(local.scope, {
-    permissions_boundary_arn = local.uses_boundary ? local.boundary_arn : null
+    permissions_boundary_arn = var.create_permissions_boundary ? local.boundary_arn : null
     image_repository_arns    = var.ecr_pull_repository_arns
   })
   kms_keys = {

@@ -39,7 +39,6 @@ locals {
   boundary_name     = "${var.name}-workload-boundary"
   boundary_arn      = "arn:${local.partition}:iam::${local.account_id}:policy/${local.boundary_name}"
   ci_role_arns      = [for role in [local.deploy_role_name, local.plan_role_name] : "arn:${local.partition}:iam::${local.account_id}:role/${role}"]
-  uses_boundary     = var.create_permissions_boundary
   state_objects     = var.state_bucket_name == null ? null : "arn:${local.partition}:s3:::${var.state_bucket_name}/${var.state_key_prefix}*"
   state_bucket_arn  = var.state_bucket_name == null ? null : "arn:${local.partition}:s3:::${var.state_bucket_name}"
   state_lockfiles   = var.state_bucket_name == null ? null : "${local.state_objects}.tflock"
@@ -180,7 +179,7 @@ module "stack_key" {
   description = "${local.prefix}: function environment and logs, API access logs, alarm notifications"
   # CloudWatch Logs for the stack's log groups (those the modules' deployers name: the function's and
   # the API's access logs), and CloudWatch alarms publishing to the encrypted topic.
-  log_group_arns    = [for name in local.log_groups : "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${name}"]
+  log_group_arns    = module.log_group_deployer.arns
   cloudwatch_alarms = true
 
   tags = var.tags

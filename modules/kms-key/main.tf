@@ -9,6 +9,9 @@ locals {
   # alarms publishing to a topic encrypted with this key (Amazon SNS developer guide, "Encryption at
   # rest": the AWS-managed key does not allow CloudWatch, so its notifications are dropped).
   pattern = anytrue([for arn in var.log_group_arns : strcontains(arn, "*")])
+  # One exact ARN keeps the SID and operator the lambda and api-gateway modules wrote before
+  # modules/log-group (CloudWatchLogsForThisLogGroup, ArnEquals), so their keys, moved here by
+  # migrations.tf, plan as no-op; tests/infra/test_emulator.py checks both. Patterns need ArnLike.
   logs_statements = length(var.log_group_arns) == 0 ? [] : [{
     sid      = length(var.log_group_arns) == 1 && !local.pattern ? "CloudWatchLogsForThisLogGroup" : "CloudWatchLogsForTheseLogGroups"
     services = ["logs.${data.aws_region.current.name}.amazonaws.com"]

@@ -137,11 +137,8 @@ locals {
             region  = local.region, view = "timeSeries", period = local.app_searches[widget.search].period
             metrics = [[{ expression = local.app_search[widget.search], id = widget.id, label = "" }]]
           },
-          # The rollback line, on the release widgets that give one.
-          {
-            for key, value in { annotations = { horizontal = [{ label = "rollback", value = try(widget.rollback, null) }] } } :
-            key => value if can(widget.rollback)
-          },
+          # The rollback line, on the release widgets that give one (widget.rollback fails on the others).
+          try({ annotations = { horizontal = [{ label = "rollback", value = widget.rollback }] } }, {}),
         )
       }
     ],

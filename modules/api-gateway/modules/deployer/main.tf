@@ -12,12 +12,20 @@ locals {
   apigateway = "arn:${var.scope.partition}:apigateway:${var.scope.region}::"
   # HTTP API paths only. API ids are generated, so APIs cannot be scoped by name.
   apis    = ["${local.apigateway}/apis", "${local.apigateway}/apis/*", "${local.apigateway}/tags/*"]
-  methods = ["apigateway:DELETE", "apigateway:GET", "apigateway:PATCH", "apigateway:POST", "apigateway:PUT"]
+  methods = sort(concat(local.read.apis, ["apigateway:DELETE", "apigateway:PATCH", "apigateway:POST", "apigateway:PUT"]))
 
-  domains      = var.scope.domain_names
   certificates = "arn:${var.scope.partition}:acm:${var.scope.region}:${var.scope.account_id}:certificate/*"
   zones        = "arn:${var.scope.partition}:route53:::hostedzone/*"
-  domain_paths = flatten([for name in local.domains : ["${local.apigateway}/domainnames/${name}", "${local.apigateway}/domainnames/${name}/*"]])
+  domain_paths = flatten([for name in var.scope.domain_names : ["${local.apigateway}/domainnames/${name}", "${local.apigateway}/domainnames/${name}/*"]])
+
+  # What reading the APIs, domain names, certificates and zones takes, listed once: the plan role's
+  # statements, and part of the deploy role's (an apply refreshes every resource before it changes
+  # any, so the deploy role keeps every read the plan role has).
+  read = {
+    apis         = ["apigateway:GET"]
+    certificates = ["acm:DescribeCertificate", "acm:ListTagsForCertificate"]
+    zones        = ["route53:GetHostedZone", "route53:ListResourceRecordSets"]
+  }
 }
 
 output "log_groups" {
@@ -49,16 +57,15 @@ output "statements" {
           actions   = ["acm:RequestCertificate"]
           resources = ["*"] # RequestCertificate has no resource type; the conditions scope it
           conditions = [
-            { test = "ForAllValues:StringEquals", variable = "acm:DomainNames", values = local.domains },
+            { test = "ForAllValues:StringEquals", variable = "acm:DomainNames", values = var.scope.domain_names },
             { test = "StringEquals", variable = "acm:ValidationMethod", values = ["DNS"] },
           ]
         },
         {
           sid = "CustomDomainCertificates"
-          actions = [
-            "acm:AddTagsToCertificate", "acm:DeleteCertificate", "acm:DescribeCertificate",
-            "acm:ListTagsForCertificate", "acm:RemoveTagsFromCertificate",
-          ]
+          actions = sort(concat(local.read.certificates, [
+            "acm:AddTagsToCertificate", "acm:DeleteCertificate", "acm:RemoveTagsFromCertificate",
+          ]))
           resources = [local.certificates]
         },
         {
@@ -73,24 +80,21 @@ output "statements" {
           conditions = [{
             test     = "ForAllValues:StringLike"
             variable = "route53:ChangeResourceRecordSetsNormalizedRecordNames"
-            values   = flatten([for name in local.domains : [name, "*.${name}"]])
+            values   = flatten([for name in var.scope.domain_names : [name, "*.${name}"]])
           }]
         },
         {
           sid       = "CustomDomainRecordsRead"
-          actions   = ["route53:GetChange", "route53:GetHostedZone", "route53:ListResourceRecordSets"]
+          actions   = sort(concat(local.read.zones, ["route53:GetChange"]))
           resources = [local.zones, "arn:${var.scope.partition}:route53:::change/*"]
         },
-    ] : statement if length(local.domains) > 0])
+    ] : statement if length(var.scope.domain_names) > 0])
     plan = concat([
-      { sid = "HttpApisRead", actions = ["apigateway:GET"], resources = local.apis },
-      ], length(local.domains) == 0 ? [] : [
+      { sid = "HttpApisRead", actions = local.read.apis, resources = local.apis },
+      ], length(var.scope.domain_names) == 0 ? [] : [
       {
-        sid = "CustomDomainsRead"
-        actions = [
-          "acm:DescribeCertificate", "acm:ListTagsForCertificate", "apigateway:GET", "route53:GetHostedZone",
-          "route53:ListResourceRecordSets",
-        ]
+        sid       = "CustomDomainsRead"
+        actions   = sort(concat(local.read.certificates, local.read.apis, local.read.zones))
         resources = concat([local.certificates], local.domain_paths, [local.zones])
       },
     ])

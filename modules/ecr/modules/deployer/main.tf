@@ -13,6 +13,13 @@ locals {
     length(var.scope.repository_names) > 0 ? [for name in var.scope.repository_names : "${local.arn}${name}"] :
     ["${local.arn}${lower(var.scope.name_prefix)}*"]
   )
+  # What reading the repositories takes, listed once: the plan role's statement, and part of the
+  # deploy role's (an apply refreshes every resource before it changes any, so the deploy role keeps
+  # every read the plan role has).
+  read = [
+    "ecr:DescribeImages", "ecr:DescribeRepositories", "ecr:GetLifecyclePolicy", "ecr:GetRepositoryPolicy",
+    "ecr:ListImages", "ecr:ListTagsForResource",
+  ]
 }
 
 output "statements" {
@@ -27,26 +34,18 @@ output "statements" {
       {
         sid = "EcrPushAndManage"
         # No DeleteRepository: a repository's images back published versions; an administrator deletes it.
-        actions = [
+        actions = sort(concat(local.read, [
           "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload", "ecr:CreateRepository",
           "ecr:DeleteLifecyclePolicy", "ecr:DeleteRepositoryPolicy", "ecr:DescribeImageScanFindings",
-          "ecr:DescribeImages", "ecr:DescribeRepositories", "ecr:GetDownloadUrlForLayer", "ecr:GetLifecyclePolicy",
-          "ecr:GetRepositoryPolicy", "ecr:InitiateLayerUpload", "ecr:ListImages", "ecr:ListTagsForResource",
-          "ecr:PutImage", "ecr:PutImageScanningConfiguration", "ecr:PutImageTagMutability", "ecr:PutLifecyclePolicy",
-          "ecr:SetRepositoryPolicy", "ecr:TagResource", "ecr:UntagResource", "ecr:UploadLayerPart",
-        ]
+          "ecr:GetDownloadUrlForLayer", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:PutImageScanningConfiguration",
+          "ecr:PutImageTagMutability", "ecr:PutLifecyclePolicy", "ecr:SetRepositoryPolicy", "ecr:TagResource",
+          "ecr:UntagResource", "ecr:UploadLayerPart",
+        ]))
         resources = local.repositories
       },
     ]
     plan = [
-      {
-        sid = "EcrRead"
-        actions = [
-          "ecr:DescribeImages", "ecr:DescribeRepositories", "ecr:GetLifecyclePolicy", "ecr:GetRepositoryPolicy",
-          "ecr:ListImages", "ecr:ListTagsForResource",
-        ]
-        resources = local.repositories
-      },
+      { sid = "EcrRead", actions = local.read, resources = local.repositories },
     ]
     kms_services = ["ecr"]
   }

@@ -12,16 +12,22 @@ variable "scope" {
 }
 
 locals {
-  keys = "arn:${var.scope.partition}:kms:${var.scope.region}:${var.scope.account_id}:key/*"
-  read = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
+  # The plan role's statements, and the first of the deploy role's (an apply refreshes every resource
+  # before it changes any, so the deploy role keeps every read the plan role has).
+  read = [
+    { sid = "KmsList", actions = ["kms:ListAliases"], resources = ["*"] }, # takes no resource
+    {
+      sid       = "KmsRead"
+      actions   = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
+      resources = ["arn:${var.scope.partition}:kms:${var.scope.region}:${var.scope.account_id}:key/*"]
+    },
+  ]
 }
 
 output "statements" {
   description = "IAM statements by role (deploy, plan)."
   value = {
-    deploy = [
-      { sid = "KmsList", actions = ["kms:ListAliases"], resources = ["*"] }, # takes no resource
-      { sid = "KmsRead", actions = local.read, resources = [local.keys] },
+    deploy = concat(local.read, [
       {
         sid = "KmsUseThroughStackServices"
         actions = [
@@ -34,10 +40,7 @@ output "statements" {
           values   = [for service in var.scope.services : "${service}.${var.scope.region}.amazonaws.com"]
         }]
       },
-    ]
-    plan = [
-      { sid = "KmsList", actions = ["kms:ListAliases"], resources = ["*"] },
-      { sid = "KmsRead", actions = local.read, resources = [local.keys] },
-    ]
+    ])
+    plan = local.read
   }
 }

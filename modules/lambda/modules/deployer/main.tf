@@ -28,6 +28,29 @@ locals {
   role     = "arn:${var.scope.partition}:iam::${var.scope.account_id}:role/${var.scope.name_prefix}"
   # The function's log group (modules/log-group): the deploy role manages it, the function writes to it.
   log_group = "/aws/lambda/${var.scope.name_prefix}*"
+
+  # What reading the functions and roles takes, listed once: the plan role's statements, and part of
+  # the deploy role's (an apply refreshes every resource before it changes any, so the deploy role
+  # keeps every read the plan role has).
+  functions = ["${local.function}*", "${local.function}*:*"]
+  read = {
+    functions = [
+      "lambda:GetAlias", "lambda:GetFunction", "lambda:GetFunctionCodeSigningConfig",
+      "lambda:GetFunctionConcurrency", "lambda:GetFunctionConfiguration", "lambda:GetPolicy",
+      "lambda:ListAliases", "lambda:ListTags", "lambda:ListVersionsByFunction",
+    ]
+    roles = [
+      "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole",
+      "iam:ListRolePolicies",
+    ]
+  }
+}
+
+# The log group's ARN as the log-group deployer builds every ARN of the stack's log groups. No cycle:
+# this module's statements read that module's output, which reads nothing of this module.
+module "log_group" {
+  source = "../../../log-group/modules/deployer"
+  scope  = { name_prefix = var.scope.name_prefix, account_id = var.scope.account_id, region = var.scope.region, partition = var.scope.partition, log_groups = [local.log_group] }
 }
 
 output "log_groups" {
@@ -41,16 +64,13 @@ output "statements" {
     deploy = concat([
       {
         sid = "LambdaFunction"
-        actions = [
+        actions = sort(concat(local.read.functions, [
           "lambda:AddPermission", "lambda:CreateAlias", "lambda:CreateFunction", "lambda:DeleteAlias",
-          "lambda:DeleteFunction", "lambda:DeleteFunctionConcurrency", "lambda:GetAlias", "lambda:GetFunction",
-          "lambda:GetFunctionCodeSigningConfig", "lambda:GetFunctionConcurrency", "lambda:GetFunctionConfiguration",
-          "lambda:GetPolicy", "lambda:ListAliases", "lambda:ListTags", "lambda:ListVersionsByFunction",
-          "lambda:PublishVersion", "lambda:PutFunctionConcurrency", "lambda:RemovePermission", "lambda:TagResource",
-          "lambda:UntagResource", "lambda:UpdateAlias", "lambda:UpdateFunctionCode",
-          "lambda:UpdateFunctionConfiguration",
-        ]
-        resources = ["${local.function}*", "${local.function}*:*"]
+          "lambda:DeleteFunction", "lambda:DeleteFunctionConcurrency", "lambda:PublishVersion", "lambda:PutFunctionConcurrency",
+          "lambda:RemovePermission", "lambda:TagResource", "lambda:UntagResource", "lambda:UpdateAlias",
+          "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration",
+        ]))
+        resources = local.functions
       },
       {
         # `ops release` sends its smoke checks to the new version itself (Invoke with a version
@@ -67,11 +87,9 @@ output "statements" {
       },
       {
         sid = "StackRolesRead"
-        actions = [
-          "iam:DeleteRole", "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies",
-          "iam:ListInstanceProfilesForRole", "iam:ListRolePolicies", "iam:TagRole", "iam:UntagRole",
-          "iam:UpdateRole", "iam:UpdateRoleDescription",
-        ]
+        actions = sort(concat(local.read.roles, [
+          "iam:DeleteRole", "iam:TagRole", "iam:UntagRole", "iam:UpdateRole", "iam:UpdateRoleDescription",
+        ]))
         # No iam:UpdateAssumeRolePolicy: a role whose trust policy the deploy role could rewrite is a
         # role it could assume. Roles get their trust policy when created (CreateRole, boundary attached).
         resources = ["${local.role}*"]
@@ -105,23 +123,8 @@ output "statements" {
       },
     ])
     plan = [
-      {
-        sid = "LambdaRead"
-        actions = [
-          "lambda:GetAlias", "lambda:GetFunction", "lambda:GetFunctionCodeSigningConfig",
-          "lambda:GetFunctionConcurrency", "lambda:GetFunctionConfiguration", "lambda:GetPolicy",
-          "lambda:ListAliases", "lambda:ListTags", "lambda:ListVersionsByFunction",
-        ]
-        resources = ["${local.function}*", "${local.function}*:*"]
-      },
-      {
-        sid = "IamRead"
-        actions = [
-          "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole",
-          "iam:ListRolePolicies",
-        ]
-        resources = ["${local.role}*"]
-      },
+      { sid = "LambdaRead", actions = local.read.functions, resources = local.functions },
+      { sid = "IamRead", actions = local.read.roles, resources = ["${local.role}*"] },
       {
         # A plan reads the function's configuration, whose environment Lambda decrypts for the caller.
         sid        = "ReadEncryptedFunctionEnvironment"
@@ -134,7 +137,7 @@ output "statements" {
       {
         sid       = "FunctionLogs"
         actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-        resources = ["arn:${var.scope.partition}:logs:${var.scope.region}:${var.scope.account_id}:log-group:${local.log_group}:log-stream:*"]
+        resources = [for arn in module.log_group.arns : "${arn}:log-stream:*"]
       },
       {
         sid       = "Traces"

@@ -9,12 +9,22 @@ variable "scope" {
 }
 
 locals {
-  groups = flatten([
-    for name in var.scope.log_groups : [
-      "arn:${var.scope.partition}:logs:${var.scope.region}:${var.scope.account_id}:log-group:${name}",
-      "arn:${var.scope.partition}:logs:${var.scope.region}:${var.scope.account_id}:log-group:${name}:log-stream:*",
-    ]
-  ])
+  # The stack's log group ARNs are built here only: github-oidc's stack key and the lambda deployer's
+  # boundary read them from the output below.
+  arns   = [for name in var.scope.log_groups : "arn:${var.scope.partition}:logs:${var.scope.region}:${var.scope.account_id}:log-group:${name}"]
+  groups = flatten([for arn in local.arns : [arn, "${arn}:log-stream:*"]])
+  # What reading the log groups takes, listed once: the plan role's statements, and part of the deploy
+  # role's (an apply refreshes every resource before it changes any, so the deploy role keeps every
+  # read the plan role has).
+  read = {
+    groups = ["logs:ListTagsForResource", "logs:ListTagsLogGroup"]
+    list   = ["logs:DescribeLogGroups"] # no resource-level permissions
+  }
+}
+
+output "arns" {
+  description = "ARNs (patterns) of the log groups named in scope.log_groups, in that order, without the :* suffix."
+  value       = local.arns
 }
 
 output "statements" {
@@ -23,12 +33,12 @@ output "statements" {
     deploy = [
       {
         sid = "StackLogGroups"
-        actions = [
+        actions = sort(concat(local.read.groups, [
           "logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:DeleteRetentionPolicy",
           "logs:DisassociateKmsKey", "logs:FilterLogEvents", "logs:GetLogEvents", "logs:GetQueryResults",
-          "logs:ListTagsForResource", "logs:ListTagsLogGroup", "logs:PutRetentionPolicy", "logs:StartQuery",
-          "logs:TagLogGroup", "logs:TagResource", "logs:UntagLogGroup", "logs:UntagResource",
-        ]
+          "logs:PutRetentionPolicy", "logs:StartQuery", "logs:TagLogGroup", "logs:TagResource", "logs:UntagLogGroup",
+          "logs:UntagResource",
+        ]))
         resources = local.groups
       },
       {
@@ -36,13 +46,13 @@ output "statements" {
         # do (log-group, Service Authorization Reference for CloudWatch Logs): GetQueryResults is above,
         # on the groups it may query (Checkov's CKV_AWS_355 over the rendered policy, tests/infra).
         sid       = "LogsWithoutResourceScope"
-        actions   = ["logs:DescribeLogGroups", "logs:StopQuery"]
+        actions   = sort(concat(local.read.list, ["logs:StopQuery"]))
         resources = ["*"]
       },
     ]
     plan = [
-      { sid = "LogGroupsRead", actions = ["logs:ListTagsForResource", "logs:ListTagsLogGroup"], resources = local.groups },
-      { sid = "LogGroupsList", actions = ["logs:DescribeLogGroups"], resources = ["*"] },
+      { sid = "LogGroupsRead", actions = local.read.groups, resources = local.groups },
+      { sid = "LogGroupsList", actions = local.read.list, resources = ["*"] },
     ]
     kms_services = ["logs"]
   }

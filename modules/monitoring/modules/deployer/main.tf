@@ -12,6 +12,19 @@ locals {
   alarms     = "arn:${var.scope.partition}:cloudwatch:${var.scope.region}:${var.scope.account_id}:alarm:${var.scope.name_prefix}*"
   dashboards = "arn:${var.scope.partition}:cloudwatch::${var.scope.account_id}:dashboard/${var.scope.name_prefix}*"
   topics     = "arn:${var.scope.partition}:sns:${var.scope.region}:${var.scope.account_id}:${var.scope.name_prefix}*"
+
+  # What reading each kind of resource takes, listed once: the plan role's statements, and part of
+  # the deploy role's (an apply refreshes every resource before it changes any, so the deploy role
+  # keeps every read the plan role has).
+  read = {
+    alarms            = ["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"]
+    dashboards        = ["cloudwatch:GetDashboard"]
+    query_definitions = ["logs:DescribeQueryDefinitions"]
+    topics = [
+      "sns:GetSubscriptionAttributes", "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic",
+      "sns:ListTagsForResource",
+    ]
+  }
 }
 
 output "statements" {
@@ -20,15 +33,14 @@ output "statements" {
     deploy = [
       {
         sid = "StackAlarms"
-        actions = [
-          "cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource",
-          "cloudwatch:PutMetricAlarm", "cloudwatch:TagResource", "cloudwatch:UntagResource",
-        ]
+        actions = sort(concat(local.read.alarms, [
+          "cloudwatch:DeleteAlarms", "cloudwatch:PutMetricAlarm", "cloudwatch:TagResource", "cloudwatch:UntagResource",
+        ]))
         resources = [local.alarms]
       },
       {
         sid       = "StackDashboards"
-        actions   = ["cloudwatch:DeleteDashboards", "cloudwatch:GetDashboard", "cloudwatch:PutDashboard"]
+        actions   = sort(concat(local.read.dashboards, ["cloudwatch:DeleteDashboards", "cloudwatch:PutDashboard"]))
         resources = [local.dashboards]
       },
       {
@@ -40,32 +52,24 @@ output "statements" {
       {
         # Saved Logs Insights queries have no resource-level permissions.
         sid       = "QueryDefinitions"
-        actions   = ["logs:DeleteQueryDefinition", "logs:DescribeQueryDefinitions", "logs:PutQueryDefinition"]
+        actions   = sort(concat(local.read.query_definitions, ["logs:DeleteQueryDefinition", "logs:PutQueryDefinition"]))
         resources = ["*"]
       },
       {
         # Publish: the pipeline's failure notices go to the stack's alarm topic.
         sid = "StackTopics"
-        actions = [
-          "sns:CreateTopic", "sns:DeleteTopic", "sns:GetSubscriptionAttributes", "sns:GetTopicAttributes",
-          "sns:ListSubscriptionsByTopic", "sns:ListTagsForResource", "sns:Publish", "sns:SetSubscriptionAttributes",
-          "sns:SetTopicAttributes", "sns:Subscribe", "sns:TagResource", "sns:Unsubscribe", "sns:UntagResource",
-        ]
+        actions = sort(concat(local.read.topics, [
+          "sns:CreateTopic", "sns:DeleteTopic", "sns:Publish", "sns:SetSubscriptionAttributes", "sns:SetTopicAttributes",
+          "sns:Subscribe", "sns:TagResource", "sns:Unsubscribe", "sns:UntagResource",
+        ]))
         resources = [local.topics]
       },
     ]
     plan = [
-      { sid = "AlarmsRead", actions = ["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"], resources = [local.alarms] },
-      { sid = "DashboardsRead", actions = ["cloudwatch:GetDashboard"], resources = [local.dashboards] },
-      { sid = "QueryDefinitionsRead", actions = ["logs:DescribeQueryDefinitions"], resources = ["*"] },
-      {
-        sid = "TopicsRead"
-        actions = [
-          "sns:GetSubscriptionAttributes", "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic",
-          "sns:ListTagsForResource",
-        ]
-        resources = [local.topics]
-      },
+      { sid = "AlarmsRead", actions = local.read.alarms, resources = [local.alarms] },
+      { sid = "DashboardsRead", actions = local.read.dashboards, resources = [local.dashboards] },
+      { sid = "QueryDefinitionsRead", actions = local.read.query_definitions, resources = ["*"] },
+      { sid = "TopicsRead", actions = local.read.topics, resources = [local.topics] },
     ]
     kms_services = ["sns"]
   }
