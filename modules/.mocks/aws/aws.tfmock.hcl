@@ -21,10 +21,6 @@ mock_data "aws_iam_policy_document" {
   defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
 }
 
-mock_data "aws_iam_openid_connect_provider" {
-  defaults = { arn = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" }
-}
-
 # IAM, KMS, CloudWatch, SNS
 
 mock_resource "aws_iam_role" {
